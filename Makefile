@@ -1,0 +1,57 @@
+# Photogram: the two commands are `make run` and `make test`; everything else is their parts.
+SHELL := /bin/bash
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup venv web services services-stop services-status serve worker bench lint lock clean
+
+run: setup ## set everything up, then serve the API (GraphiQL at /graphql) and the worker
+	$(PY) cli.py run --host $(HOST) --port $(PORT)
+
+test: setup ## set everything up, then run the whole suite against the real services
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+setup: venv web services
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+web: web/node_modules/.package-lock.json
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+services: venv ## install, build, start and health-check MongoDB (FerretDB), Redis and MinIO
+	ops/services.sh start
+
+services-stop:
+	ops/services.sh stop
+
+services-status:
+	ops/services.sh status
+
+serve: setup
+	$(PY) cli.py serve --host $(HOST) --port $(PORT)
+
+worker: setup
+	$(PY) cli.py worker
+
+bench: setup ## benchmarks; BENCH_SCALE=small|large
+	$(PY) -m bench $(BENCH_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+lock: ## re-pin dependencies with hashes (needs uv)
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -o requirements.lock
+
+clean:
+	rm -rf $(VENV) web/node_modules var

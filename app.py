@@ -1,0 +1,129 @@
+"""The Photogram ASGI app: GraphQL (HTTP, WebSocket subscriptions, GraphiQL), health endpoints.
+
+`create_app()` builds an app for given settings (tests use their own database and key prefix);
+`app` is the instance uvicorn serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from core.errors import Unauthenticated
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from datastore.health import check_dependencies
+from datastore.stores import Stores, open_stores, prepare_stores
+from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
+from gateway.request_id import RequestIdMiddleware
+from resolvers.context import Context
+from schema.root import build_schema
+from worker.queue import make_queue
+
+log = logging.getLogger("photogram")
+
+
+class PhotogramGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context, WebSocket auth and the offline GraphiQL page."""
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        app_state = request.app.state
+        is_ws = request.scope["type"] == "websocket"
+        return Context(
+            app_state.stores,
+            app_state.queue,
+            request=request,
+            response=response,
+            authorization=None if is_ws else request.headers.get("authorization"),
+            client_address=request.client.host if request.client else None,
+            request_id=request.scope.get("state", {}).get("request_id"),
+        )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        auth = params.get("authorization") or params.get("Authorization")
+        if not isinstance(auth, str) or not auth:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "missing token"})
+        context.set_authorization(auth)
+        try:
+            context.require_viewer()
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": exc.message}
+            ) from exc
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return render_graphiql()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    schema = build_schema()
+    graphql = PhotogramGraphQL(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        multipart_uploads_enabled=True,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stores = open_stores(settings)
+        app.state.stores = stores
+        app.state.queue = make_queue(settings)
+        failed = await prepare_stores(stores)
+        if failed:
+            log.error("starting degraded: %s unreachable; /readyz reports 503", ", ".join(failed))
+        try:
+            yield
+        finally:
+            try:
+                await app.state.queue.disconnect()
+            except Exception as exc:
+                log.warning("error while closing the job queue: %s", exc)
+            await stores.close()
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        stores: Stores = request.app.state.stores
+        checks = await check_dependencies(stores)
+        ok = all(c["status"] == "ok" for c in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route(f"{ASSET_PREFIX}/{{path:path}}", serve_asset),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    app.state.settings = settings
+    return app
+
+
+def _default_app() -> Starlette:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+app = _default_app()

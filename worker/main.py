@@ -1,0 +1,63 @@
+"""The worker process: opens the stores once, runs registered jobs from the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from saq import Worker
+
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from datastore.stores import open_stores, prepare_stores
+from worker.failures import record_if_failed
+from worker.queue import make_queue
+from worker.registry import load_all
+
+log = logging.getLogger("worker")
+
+
+def build_worker(settings: Settings) -> Worker:
+    queue = make_queue(settings)
+    stores = open_stores(settings)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["stores"] = stores
+        ctx["queue"] = queue
+        ctx["settings"] = settings
+        await prepare_stores(stores)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await stores.close()
+
+    return Worker(
+        queue,
+        functions=list(load_all().values()),
+        concurrency=settings.worker_concurrency,
+        startup=startup,
+        shutdown=shutdown,
+        after_process=record_if_failed,
+        timers={"sweep": 5, "abort": 1, "schedule": 1, "stats": 10},
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    worker = build_worker(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker starting", extra={"queue": worker.queue.name})
+    task = asyncio.create_task(worker.start())
+    await stop.wait()
+    await worker.stop()
+    task.cancel()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings))

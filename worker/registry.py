@@ -1,0 +1,27 @@
+"""Job functions register here with `@job`, so the worker process knows every function by name
+and the API can enqueue by name without importing heavy modules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+JobFn = Callable[..., Awaitable[Any]]
+
+JOBS: dict[str, JobFn] = {}
+
+# Modules that define jobs; imported by the worker at start so every `@job` has run.
+JOB_MODULES: list[str] = ["worker.builtin_jobs"]
+
+
+def job(fn: JobFn) -> JobFn:
+    JOBS[fn.__name__] = fn
+    return fn
+
+
+def load_all() -> dict[str, JobFn]:
+    import importlib
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    return JOBS
