@@ -1,0 +1,70 @@
+"""Domain events: how one domain reacts to another without importing it.
+
+A service that changes state emits an event (`await emit("post.ready", deps, post_id=...)`);
+modules that care register handlers with `@on("post.ready")`. Handlers run in the emitting
+process, awaited in order, and should be quick (typically they enqueue a worker job). Modules
+with handlers are listed in HANDLER_MODULES so API and worker processes load the same set.
+
+Events (payload keyword arguments):
+  user.followed        follower_id, followee_id
+  user.unfollowed      follower_id, followee_id
+  user.blocked         blocker_id, blocked_id
+  user.privacy_changed user_id, is_private
+  post.ready           post_id, author_id
+  post.edited          post_id, author_id
+  post.deleted         post_id, author_id
+  post.liked           post_id, user_id, author_id
+  post.unliked         post_id, user_id, author_id
+  comment.added        comment_id, post_id, author_id
+  comment.deleted      comment_id, post_id
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from saq import Queue
+
+    from datastore.stores import Stores
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What a domain operation needs from the process: the stores and the job queue."""
+
+    stores: Stores
+    queue: Queue
+
+
+Handler = Callable[..., Awaitable[None]]
+_HANDLERS: dict[str, list[Handler]] = {}
+
+# Modules whose import registers handlers (the feed engine, notifications, search indexes...).
+HANDLER_MODULES: list[str] = []
+_loaded = False
+
+
+def on(event: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _HANDLERS.setdefault(event, []).append(fn)
+        return fn
+
+    return register
+
+
+def load_handlers() -> None:
+    global _loaded
+    if not _loaded:
+        for name in HANDLER_MODULES:
+            importlib.import_module(name)
+        _loaded = True
+
+
+async def emit(event: str, deps: Deps, **payload: Any) -> None:
+    load_handlers()
+    for handler in _HANDLERS.get(event, ()):
+        await handler(deps, **payload)

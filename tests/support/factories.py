@@ -1,0 +1,107 @@
+"""Create users and posts straight in the stores, in the shapes of docs/data-model.md, for tests
+of one domain that need another domain's data. Each domain's own tests go through GraphQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+
+from datastore.stores import Stores
+from services.tokens import issue_access_token
+
+
+async def create_user(
+    stores: Stores, username: str, *, is_private: bool = False, full_name: str = "", **extra: Any
+) -> tuple[ObjectId, str]:
+    """Insert a user; returns (user id, access token)."""
+    now = datetime.now(UTC)
+    doc = {
+        "username": username,
+        "username_lower": username.lower(),
+        "email": f"{username.lower()}@example.test",
+        "password_hash": "!unusable",
+        "full_name": full_name,
+        "bio": "",
+        "website": None,
+        "is_private": is_private,
+        "is_verified": False,
+        "avatar": None,
+        "follower_count": 0,
+        "following_count": 0,
+        "post_count": 0,
+        "created_at": now,
+        "updated_at": now,
+        "last_active_at": now,
+        **extra,
+    }
+    result = await stores.db.users.insert_one(doc)
+    return result.inserted_id, issue_access_token(stores.settings, result.inserted_id)
+
+
+async def follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> None:
+    """Record a follow in MongoDB and Redis, with counters, as the accounts service does."""
+    now = datetime.now(UTC)
+    await stores.db.follows.insert_one(
+        {"follower_id": follower, "followee_id": followee, "created_at": now}
+    )
+    await stores.db.users.update_one({"_id": follower}, {"$inc": {"following_count": 1}})
+    await stores.db.users.update_one({"_id": followee}, {"$inc": {"follower_count": 1}})
+    score = now.timestamp() * 1000
+    await stores.redis.zadd(stores.keys("followers", followee), {str(follower): score})
+    await stores.redis.zadd(stores.keys("following", follower), {str(followee): score})
+
+
+async def create_ready_post(
+    stores: Stores,
+    author_id: ObjectId,
+    *,
+    caption: str = "",
+    hashtags: list[str] | None = None,
+    created_at: datetime | None = None,
+    location: dict | None = None,
+    **extra: Any,
+) -> ObjectId:
+    """Insert a READY photo post with one fake rendition (no object is stored)."""
+    created = created_at or datetime.now(UTC)
+    post_id = ObjectId.from_datetime(created) if created_at else ObjectId()
+    doc = {
+        "_id": post_id,
+        "author_id": author_id,
+        "status": "READY",
+        "failure_reason": None,
+        "caption": caption,
+        "hashtags": hashtags or [],
+        "mentions": [],
+        "location": location,
+        "media": [
+            {
+                "type": "PHOTO",
+                "width": 1080,
+                "height": 1080,
+                "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+                "source_key": f"test/{post_id}/src",
+                "renditions": [
+                    {
+                        "width": 1080,
+                        "height": 1080,
+                        "key": f"test/{post_id}/1080.webp",
+                        "content_type": "image/webp",
+                    }
+                ],
+                "duration_seconds": None,
+                "poster_key": None,
+            }
+        ],
+        "like_count": 0,
+        "comment_count": 0,
+        "share_count": 0,
+        "created_at": created,
+        "published_at": created,
+        "updated_at": created,
+        **extra,
+    }
+    await stores.db.posts.insert_one(doc)
+    await stores.db.users.update_one({"_id": author_id}, {"$inc": {"post_count": 1}})
+    return post_id
