@@ -11,13 +11,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.errors import ErrorCodes
+from schema.accounts import User
 from schema.core import CoreQuery, CoreSubscription
 
 QUERIES: list[type] = [CoreQuery]
 MUTATIONS: list[type] = []
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
 # Types reachable only through interfaces (e.g. via `node`) must be listed to be in the schema.
-EXTRA_TYPES: list[type] = []
+EXTRA_TYPES: list[type] = [User]
 
 
 @strawberry.type

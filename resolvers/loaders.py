@@ -1,0 +1,44 @@
+"""Dataloaders shared across domains. Each batches one kind of key into one MongoDB query per
+tick of the event loop; `info.context.loader(users_by_id)` returns the request's instance.
+
+Reads by `_id` only: FerretDB pushes `_id` lookups down to SQLite and scans for anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from aiodataloader import DataLoader
+from bson import ObjectId
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+
+async def _by_ids(collection: Any, ids: Iterable[ObjectId]) -> list[dict | None]:
+    ids = list(ids)
+    found = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": ids}})}
+    return [found.get(i) for i in ids]
+
+
+def users_by_id(ctx: Context) -> DataLoader:
+    """user id -> user document (or None)."""
+
+    async def load(ids: list[ObjectId]) -> list[dict | None]:
+        return await _by_ids(ctx.stores.db.users, ids)
+
+    return DataLoader(load, max_batch_size=500)
+
+
+def users_by_username(ctx: Context) -> DataLoader:
+    """lowercased username -> user document (or None)."""
+
+    async def load(names: list[str]) -> list[dict | None]:
+        found = {
+            doc["username_lower"]: doc
+            async for doc in ctx.stores.db.users.find({"username_lower": {"$in": names}})
+        }
+        return [found.get(n) for n in names]
+
+    return DataLoader(load, max_batch_size=500)
