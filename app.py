@@ -69,7 +69,8 @@ class PhotogramGraphQL(GraphQL):
         return render_graphiql()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, **store_options: Any) -> Starlette:
+    """`store_options` go to `open_stores` (tests attach command counters there)."""
     settings = settings or get_settings()
     schema = build_schema()
     graphql = PhotogramGraphQL(
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        stores = open_stores(settings)
+        stores = open_stores(settings, **store_options)
         app.state.stores = stores
         app.state.queue = make_queue(settings)
         failed = await prepare_stores(stores)

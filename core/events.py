@@ -17,6 +17,7 @@ Events (payload keyword arguments):
   post.unliked         post_id, user_id, author_id
   comment.added        comment_id, post_id, author_id
   comment.deleted      comment_id, post_id
+  feed.delivered       author_id, post_ids, user_ids   (fan-out reached these timelines)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ Handler = Callable[..., Awaitable[None]]
 _HANDLERS: dict[str, list[Handler]] = {}
 
 # Modules whose import registers handlers (the feed engine, notifications, search indexes...).
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = ["feed.handlers"]
 _loaded = False
 
 

@@ -11,13 +11,17 @@ from redis.asyncio import Redis
 from core.settings import Settings
 
 
-def connect_redis(settings: Settings) -> Redis:
+def connect_redis(
+    settings: Settings, *, decode: bool = True, connection_class: type | None = None
+) -> Redis:
+    extra = {"connection_class": connection_class} if connection_class else {}
     return Redis.from_url(
         settings.redis_url,
-        decode_responses=True,
+        decode_responses=decode,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,
+        **extra,
     )
 
 

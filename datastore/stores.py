@@ -24,25 +24,36 @@ class Stores:
     mongo: AsyncMongoClient
     db: AsyncDatabase
     redis: Redis
+    # Binary-safe client (no response decoding) for BSON-encoded cache entries.
+    redis_raw: Redis
     keys: RedisKeys
     objects: ObjectStore
 
     async def close(self) -> None:
-        for close in (self.redis.aclose, self.mongo.close):
+        for close in (self.redis.aclose, self.redis_raw.aclose, self.mongo.close):
             try:
                 await close()
             except Exception as exc:  # closing a client of a dead server must not mask shutdown
                 log.warning("error while closing a client: %s", _first_line(exc))
 
 
-def open_stores(settings: Settings) -> Stores:
-    """Create the clients. Nothing connects yet: drivers connect lazily on first use."""
-    mongo = connect_mongo(settings)
+def open_stores(
+    settings: Settings,
+    *,
+    mongo_listeners: list | None = None,
+    redis_connection_class: type | None = None,
+) -> Stores:
+    """Create the clients. Nothing connects yet: drivers connect lazily on first use.
+    The keyword arguments attach instrumentation (datastore/instrumentation.py)."""
+    mongo = connect_mongo(
+        settings, **({"event_listeners": mongo_listeners} if mongo_listeners else {})
+    )
     return Stores(
         settings=settings,
         mongo=mongo,
         db=mongo[settings.mongodb_db],
-        redis=connect_redis(settings),
+        redis=connect_redis(settings, connection_class=redis_connection_class),
+        redis_raw=connect_redis(settings, decode=False, connection_class=redis_connection_class),
         keys=RedisKeys(settings.redis_prefix),
         objects=ObjectStore(settings),
     )

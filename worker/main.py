@@ -7,14 +7,14 @@ import logging
 import signal
 from typing import Any
 
-from saq import Worker
+from saq import CronJob, Worker
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from datastore.stores import open_stores, prepare_stores
 from worker.failures import record_if_failed
 from worker.queue import make_queue
-from worker.registry import load_all
+from worker.registry import CRONS, load_all
 
 log = logging.getLogger("worker")
 
@@ -32,9 +32,11 @@ def build_worker(settings: Settings) -> Worker:
     async def shutdown(ctx: dict[str, Any]) -> None:
         await stores.close()
 
+    jobs = load_all()
     return Worker(
         queue,
-        functions=list(load_all().values()),
+        functions=list(jobs.values()),
+        cron_jobs=[CronJob(jobs[name], cron=expr) for name, expr in CRONS.items()],
         concurrency=settings.worker_concurrency,
         startup=startup,
         shutdown=shutdown,

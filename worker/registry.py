@@ -9,14 +9,27 @@ from typing import Any
 JobFn = Callable[..., Awaitable[Any]]
 
 JOBS: dict[str, JobFn] = {}
+# function name -> cron expression, for jobs the worker runs on a schedule.
+CRONS: dict[str, str] = {}
 
 # Modules that define jobs; imported by the worker at start so every `@job` has run.
-JOB_MODULES: list[str] = ["worker.builtin_jobs"]
+JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore"]
 
 
 def job(fn: JobFn) -> JobFn:
     JOBS[fn.__name__] = fn
     return fn
+
+
+def cron(expression: str) -> Callable[[JobFn], JobFn]:
+    """Also run this job on a schedule (standard five-field cron expression, UTC)."""
+
+    def register(fn: JobFn) -> JobFn:
+        job(fn)
+        CRONS[fn.__name__] = expression
+        return fn
+
+    return register
 
 
 def load_all() -> dict[str, JobFn]:

@@ -1,0 +1,85 @@
+"""Read-through Redis cache of whole MongoDB documents, keyed by `_id`.
+
+Why: a feed page hydrates up to 50 posts and their authors. On FerretDB only `_id` equality is
+pushed down to SQLite (an `$in` scans the collection), so the hot path reads documents from
+Redis with one MGET, and only misses go to MongoDB (one `$in`, then one pipelined SET). Entries
+expire after a TTL and are deleted when the document changes (domain event handlers call
+`invalidate`), so staleness is bounded either way. If Redis is down the cache is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import bson
+from bson import ObjectId
+from redis.exceptions import RedisError
+
+from datastore.stores import Stores
+
+log = logging.getLogger(__name__)
+
+
+class DocCache:
+    def __init__(self, stores: Stores, collection: str, ttl_seconds: int = 600) -> None:
+        self.stores = stores
+        self.collection = collection
+        self.ttl = ttl_seconds
+
+    def key(self, doc_id: ObjectId) -> str:
+        return self.stores.keys("doc", self.collection, doc_id)
+
+    async def get_many(self, ids: Sequence[ObjectId]) -> list[dict | None]:
+        if not ids:
+            return []
+        redis = self.stores.redis_raw
+        cached: list[bytes | None]
+        try:
+            cached = await redis.mget([self.key(i) for i in ids])
+        except RedisError as exc:
+            log.warning("doc cache unavailable, reading MongoDB: %s", exc)
+            cached = [None] * len(ids)
+            redis = None
+        found: dict[ObjectId, dict] = {}
+        missing: list[ObjectId] = []
+        for doc_id, raw in zip(ids, cached, strict=True):
+            if raw is not None:
+                found[doc_id] = bson.decode(raw, codec_options=_CODEC)
+            elif doc_id not in found:
+                missing.append(doc_id)
+        if missing:
+            unique = list(dict.fromkeys(missing))
+            fetched = [
+                d async for d in self.stores.db[self.collection].find({"_id": {"$in": unique}})
+            ]
+            for doc in fetched:
+                found[doc["_id"]] = doc
+            if fetched and redis is not None:
+                try:
+                    async with redis.pipeline(transaction=False) as pipe:
+                        for doc in fetched:
+                            pipe.set(self.key(doc["_id"]), bson.encode(doc), ex=self.ttl)
+                        await pipe.execute()
+                except RedisError as exc:
+                    log.warning("doc cache write skipped: %s", exc)
+        return [found.get(i) for i in ids]
+
+    async def invalidate(self, ids: Iterable[ObjectId]) -> None:
+        keys = [self.key(i) for i in ids]
+        if keys:
+            try:
+                await self.stores.redis_raw.delete(*keys)
+            except RedisError as exc:
+                log.warning("doc cache invalidation failed: %s", exc)
+
+
+_CODEC = bson.CodecOptions(tz_aware=True)
+
+
+def user_cache(stores: Stores) -> DocCache:
+    return DocCache(stores, "users", ttl_seconds=300)
+
+
+def post_cache(stores: Stores) -> DocCache:
+    return DocCache(stores, "posts", ttl_seconds=900)

@@ -1,0 +1,111 @@
+"""Explore: popular recent READY posts from accounts the viewer does not follow.
+
+The worker refreshes one global ranked set (`explore` zset: engagement with decay, public
+authors only) every minute; a read filters it per viewer (followed, self, blocked, private
+authors out) and pages through it by offset within the set's current version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from core.cursor import decode_cursor, encode_cursor
+from core.errors import BadInput
+from core.pagination import Page
+from datastore.doc_cache import post_cache, user_cache
+from datastore.graph import following_ids
+from datastore.stores import Stores
+from feed.keys import FeedKeys
+from feed.ranking import engagement_score
+from worker.registry import cron, job
+
+EXPLORE_CURSOR = "explore"
+EXPLORE_SIZE = 1000
+EXPLORE_MAX_AGE = timedelta(days=7)
+
+
+async def refresh_explore(stores: Stores, now: datetime | None = None) -> int:
+    """Recompute the explore set from MongoDB; returns its size."""
+    now = now or datetime.now(UTC)
+    keys = FeedKeys(stores)
+    posts = stores.db.posts.find(
+        {"status": "READY", "published_at": {"$gte": now - EXPLORE_MAX_AGE}},
+        {"author_id": 1, "published_at": 1, "like_count": 1, "comment_count": 1},
+    )
+    candidates = [p async for p in posts]
+    authors = list({p["author_id"] for p in candidates})
+    private = (
+        {
+            u["_id"]
+            async for u in stores.db.users.find(
+                {"_id": {"$in": authors}, "is_private": True}, {"_id": 1}
+            )
+        }
+        if authors
+        else set()
+    )
+    scored: dict[str, float] = {}
+    for p in candidates:
+        if p["author_id"] in private:
+            continue
+        age_hours = (now - p["published_at"]).total_seconds() / 3600
+        # +1 so a new post with no engagement still ranks by freshness.
+        scored[str(p["_id"])] = engagement_score(
+            int(p.get("like_count", 0)) + 1, int(p.get("comment_count", 0)), age_hours
+        )
+    top = dict(sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[:EXPLORE_SIZE])
+    tmp = keys.explore() + ":next"
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(tmp)
+        if top:
+            pipe.zadd(tmp, top)
+            pipe.rename(tmp, keys.explore())
+        else:
+            pipe.delete(keys.explore())
+        pipe.incr(keys.explore() + ":version")
+        await pipe.execute()
+    return len(top)
+
+
+async def read_explore(
+    stores: Stores, viewer: ObjectId | None, first: int, after: str | None
+) -> Page[dict]:
+    keys = FeedKeys(stores)
+    offset = 0
+    if after:
+        payload = decode_cursor(EXPLORE_CURSOR, after)
+        if not isinstance(payload, int) or payload < 0:
+            raise BadInput("Malformed cursor", argument="after")
+        offset = payload
+    excluded: set[ObjectId] = set()
+    if viewer is not None:
+        excluded = {*await following_ids(stores, viewer), viewer}
+        async for b in stores.db.blocks.find(
+            {"$or": [{"blocker_id": viewer}, {"blocked_id": viewer}]},
+            {"blocker_id": 1, "blocked_id": 1},
+        ):
+            excluded.add(b["blocked_id"] if b["blocker_id"] == viewer else b["blocker_id"])
+    ids = await stores.redis.zrevrange(keys.explore(), 0, EXPLORE_SIZE - 1)
+    docs = await post_cache(stores).get_many([ObjectId(i) for i in ids])
+    live = [
+        d
+        for d in docs
+        if d is not None and d.get("status") == "READY" and d["author_id"] not in excluded
+    ]
+    authors = await user_cache(stores).get_many(list({d["author_id"] for d in live}))
+    private = {a["_id"] for a in authors if a is not None and a.get("is_private")}
+    visible = [d for d in live if d["author_id"] not in private]
+    page = visible[offset : offset + first + 1]
+    cursors = [encode_cursor(EXPLORE_CURSOR, offset + i + 1) for i in range(len(page))]
+    return Page(page[:first], cursors[:first], len(page) > first)
+
+
+@job
+async def refresh_explore_job(ctx: dict[str, Any]) -> int:
+    return await refresh_explore(ctx["stores"])
+
+
+cron("* * * * *")(refresh_explore_job)

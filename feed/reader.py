@@ -1,0 +1,260 @@
+"""Reading a feed page: RECENT (newest first) or RANKED, for the push, pull or hybrid strategy.
+
+RECENT merges the viewer's timeline (push) with the authored sets of followed celebrities (pull),
+or, under `pull`, the authored sets of everyone followed. The cursor is the last item's
+(score, post id), so new posts arriving at the top never shift a page: paging never repeats or
+skips. When Redis runs out (timelines are capped) paging continues from MongoDB. When Redis is
+down the whole page comes from MongoDB and says so in `extensions`.
+
+Every page costs a fixed number of round trips, whatever its size: a few pipelined Redis calls,
+one MGET for the posts (datastore/doc_cache.py) and MongoDB only for cache misses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bson import ObjectId
+from redis.exceptions import RedisError
+
+from core.cursor import decode_cursor, encode_cursor
+from core.errors import BadInput
+from core.pagination import Page
+from datastore.doc_cache import post_cache
+from datastore.graph import following_ids
+from datastore.stores import Stores
+from feed.keys import FeedKeys, score_of
+from feed.ranking import Candidate, rank
+from feed.rebuild import ensure_authored, rebuild_timeline
+from feed.timelines import Timelines
+
+RECENT_CURSOR = "feed"
+RANKED_CURSOR = "feed-ranked"
+# Extra items fetched per source beyond the page, so items filtered out at hydration (deleted,
+# unfollowed since) rarely cost a second pass.
+SLACK = 16
+MAX_PASSES = 4
+RANK_WINDOW = 200
+SNAPSHOT_TTL_SECONDS = 1800
+
+Position = tuple[int, str]  # (score, post id hex); order is descending on both
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What the Redis pass found below a position."""
+
+    docs: list[dict]
+    exhausted: bool  # every source returned fewer than asked
+    truncated: bool  # some source is at its cap, so MongoDB may hold older items
+    last: Position | None  # the lowest position examined
+
+
+def _below(pos: Position, bound: Position | None) -> bool:
+    return bound is None or pos < bound
+
+
+class FeedReader:
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+        self.settings = stores.settings
+        self.keys = FeedKeys(stores)
+        self.timelines = Timelines(stores)
+
+    # --- RECENT --------------------------------------------------------------------------
+    async def recent(self, viewer: ObjectId, first: int, after: str | None) -> Page[dict]:
+        bound = self._decode_recent(after)
+        try:
+            docs, has_next = await self._recent_from_redis(viewer, first, bound)
+            extensions: dict[str, object] = {}
+        except RedisError:
+            docs, has_next = await self._recent_from_mongo(viewer, first, bound)
+            extensions = {
+                "feed": {
+                    "degraded": True,
+                    "source": "mongodb",
+                    "reason": "timeline cache unavailable",
+                }
+            }
+        cursors = [encode_cursor(RECENT_CURSOR, [score_of(d), str(d["_id"])]) for d in docs]
+        return Page(docs, cursors, has_next, extensions)
+
+    def _decode_recent(self, after: str | None) -> Position | None:
+        if not after:
+            return None
+        payload = decode_cursor(RECENT_CURSOR, after)
+        if not (
+            isinstance(payload, list)
+            and len(payload) == 2
+            and isinstance(payload[0], int)
+            and isinstance(payload[1], str)
+            and ObjectId.is_valid(payload[1])
+        ):
+            raise BadInput("Malformed cursor", argument="after")
+        return payload[0], payload[1]
+
+    async def _sources(self, viewer: ObjectId, following: list[ObjectId]) -> list[str]:
+        strategy = self.settings.feed_strategy
+        if strategy == "pull":
+            authors = [*following, viewer]
+            await ensure_authored(self.stores, authors)
+            return [self.keys.authored(a) for a in authors]
+        if not await self.stores.redis.exists(self.keys.timeline_built(viewer)):
+            await rebuild_timeline(self.stores, viewer)
+        sources = [self.keys.timeline(viewer)]
+        if strategy == "hybrid" and following:
+            flags = await self.stores.redis.smismember(
+                self.keys.celebrities(), [str(a) for a in following]
+            )
+            celebs = [a for a, is_celeb in zip(following, flags, strict=True) if is_celeb]
+            await ensure_authored(self.stores, celebs)
+            sources += [self.keys.authored(c) for c in celebs]
+        return sources
+
+    async def _recent_from_redis(
+        self, viewer: ObjectId, first: int, bound: Position | None
+    ) -> tuple[list[dict], bool]:
+        await self.timelines.mark_active(viewer)
+        following = await following_ids(self.stores, viewer)
+        allowed = {*following, viewer}
+        sources = await self._sources(viewer, following)
+        want = first + 1
+        found: list[dict] = []
+        scan = _Scan([], False, False, bound)
+        for _ in range(MAX_PASSES):
+            scan = await self._scan(sources, want - len(found) + SLACK, scan.last, allowed)
+            found += scan.docs
+            if len(found) >= want or scan.exhausted:
+                break
+        if len(found) < want and scan.exhausted and scan.truncated:
+            # Past the cached window: continue from MongoDB, below the last item examined.
+            more, _ = await self._recent_from_mongo(viewer, want - len(found), scan.last)
+            found += more
+        return found[:first], len(found) > first
+
+    async def _scan(
+        self, sources: list[str], per_source: int, bound: Position | None, allowed: set[ObjectId]
+    ) -> _Scan:
+        max_score = "+inf" if bound is None else bound[0]
+        async with self.stores.redis.pipeline(transaction=False) as pipe:
+            for key in sources:
+                pipe.zrevrangebyscore(
+                    key, max_score, "-inf", start=0, num=per_source, withscores=True
+                )
+                pipe.zcard(key)
+            replies = await pipe.execute()
+        merged: dict[str, int] = {}
+        exhausted, truncated = True, False
+        for i in range(0, len(replies), 2):
+            rows, size = replies[i], replies[i + 1]
+            if len(rows) >= per_source:
+                exhausted = False
+            if size >= self.settings.timeline_cap:
+                truncated = True
+            for member, score in rows:
+                merged[member] = int(score)
+        positions = sorted(
+            ((s, m) for m, s in merged.items() if _below((s, m), bound)), reverse=True
+        )[:per_source]
+        if not positions:
+            return _Scan([], exhausted, truncated, bound)
+        docs = await post_cache(self.stores).get_many([ObjectId(m) for _, m in positions])
+        valid = [
+            d
+            for d in docs
+            if d is not None and d.get("status") == "READY" and d["author_id"] in allowed
+        ]
+        return _Scan(valid, exhausted, truncated, positions[-1])
+
+    async def _recent_from_mongo(
+        self, viewer: ObjectId, limit_items: int, bound: Position | None
+    ) -> tuple[list[dict], bool]:
+        """The pull model straight from MongoDB: used past the cached window and when Redis is
+        down. Returns up to `limit_items` items and whether more exist."""
+        following = [
+            f["followee_id"]
+            async for f in self.stores.db.follows.find(
+                {"follower_id": viewer}, projection={"followee_id": 1}
+            )
+        ]
+        query: dict = {"author_id": {"$in": [*following, viewer]}, "status": "READY"}
+        if bound is not None:
+            at = datetime.fromtimestamp(bound[0] / 1000, UTC)
+            query["$or"] = [
+                {"published_at": {"$lt": at}},
+                {"published_at": at, "_id": {"$lt": ObjectId(bound[1])}},
+            ]
+        cursor = (
+            self.stores.db.posts.find(query)
+            .sort([("published_at", -1), ("_id", -1)])
+            .limit(limit_items + 1)
+        )
+        docs = [d async for d in cursor]
+        return docs[:limit_items], len(docs) > limit_items
+
+    # --- RANKED --------------------------------------------------------------------------
+    async def ranked(self, viewer: ObjectId, first: int, after: str | None) -> Page[dict]:
+        """Rank a window of the newest RANK_WINDOW items once, keep the order in a snapshot the
+        cursor names, and page through it; when it runs out, rank the next window into the
+        same snapshot. Windows are disjoint, so no item appears twice."""
+        redis = self.stores.redis
+        if after:
+            payload = decode_cursor(RANKED_CURSOR, after)
+            if not (isinstance(payload, list) and len(payload) == 2):
+                raise BadInput("Malformed cursor", argument="after")
+            snapshot, offset = str(payload[0]), int(payload[1])
+            # The meta hash exists for every live snapshot, even one with no items.
+            if not await redis.exists(self.keys.ranked_snapshot(viewer, snapshot) + ":meta"):
+                raise BadInput(
+                    "This cursor has expired; start again from the first page", argument="after"
+                )
+        else:
+            snapshot, offset = uuid.uuid4().hex[:16], 0
+            await self._extend_snapshot(viewer, snapshot, None)
+        key = self.keys.ranked_snapshot(viewer, snapshot)
+        ids = await redis.lrange(key, offset, offset + first)
+        if len(ids) <= first:
+            next_window = await redis.hget(key + ":meta", "next")
+            if next_window:
+                await self._extend_snapshot(viewer, snapshot, next_window)
+                ids = await redis.lrange(key, offset, offset + first)
+        has_next = len(ids) > first
+        ids = ids[:first]
+        docs = await post_cache(self.stores).get_many([ObjectId(i) for i in ids])
+        items, cursors = [], []
+        for i, doc in enumerate(docs):
+            if doc is not None and doc.get("status") == "READY":
+                items.append(doc)
+                cursors.append(encode_cursor(RANKED_CURSOR, [snapshot, offset + i + 1]))
+        return Page(items, cursors, has_next)
+
+    async def _extend_snapshot(self, viewer: ObjectId, snapshot: str, after: str | None) -> None:
+        window = await self.recent(viewer, RANK_WINDOW, after)
+        affinity = {
+            k: int(v)
+            for k, v in (await self.stores.redis.hgetall(self.keys.affinity(viewer))).items()
+        }
+        order = rank(
+            (
+                Candidate(
+                    str(d["_id"]),
+                    str(d["author_id"]),
+                    d.get("published_at") or d["created_at"],
+                    int(d.get("like_count", 0)),
+                    int(d.get("comment_count", 0)),
+                )
+                for d in window.items
+            ),
+            datetime.now(UTC),
+            affinity,
+        )
+        key = self.keys.ranked_snapshot(viewer, snapshot)
+        async with self.stores.redis.pipeline(transaction=False) as pipe:
+            if order:
+                pipe.rpush(key, *order)
+            pipe.hset(key + ":meta", "next", window.cursors[-1] if window.has_next else "")
+            pipe.expire(key, SNAPSHOT_TTL_SECONDS)
+            pipe.expire(key + ":meta", SNAPSHOT_TTL_SECONDS)
+            await pipe.execute()

@@ -1,0 +1,63 @@
+"""The way back from MongoDB, the source of truth: rebuild a timeline or an authored set when its
+`built` marker is missing (never built, dropped for an inactive user, or Redis was flushed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bson import ObjectId
+
+from datastore.graph import following_ids
+from datastore.stores import Stores
+from feed.keys import FeedKeys, score_of
+
+_PROJECTION = {"published_at": 1, "created_at": 1}
+_NEWEST = [("published_at", -1), ("_id", -1)]
+
+
+async def rebuild_timeline(stores: Stores, user: ObjectId) -> None:
+    keys = FeedKeys(stores)
+    authors = [*await following_ids(stores, user), user]
+    cursor = (
+        stores.db.posts.find({"author_id": {"$in": authors}, "status": "READY"}, _PROJECTION)
+        .sort(_NEWEST)
+        .limit(stores.settings.timeline_cap)
+    )
+    entries = {str(p["_id"]): score_of(p) async for p in cursor}
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.timeline(user))
+        if entries:
+            pipe.zadd(keys.timeline(user), entries)
+        pipe.set(keys.timeline_built(user), 1)
+        await pipe.execute()
+
+
+async def rebuild_authored(stores: Stores, author: ObjectId) -> dict[str, int]:
+    keys = FeedKeys(stores)
+    cursor = (
+        stores.db.posts.find({"author_id": author, "status": "READY"}, _PROJECTION)
+        .sort(_NEWEST)
+        .limit(stores.settings.timeline_cap)
+    )
+    entries = {str(p["_id"]): score_of(p) async for p in cursor}
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.authored(author))
+        if entries:
+            pipe.zadd(keys.authored(author), entries)
+        pipe.set(keys.authored_built(author), 1)
+        await pipe.execute()
+    return entries
+
+
+async def ensure_authored(stores: Stores, authors: Sequence[ObjectId]) -> None:
+    """Rebuild the authored sets among `authors` that are not built (one round trip to check)."""
+    if not authors:
+        return
+    keys = FeedKeys(stores)
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        for author in authors:
+            pipe.exists(keys.authored_built(author))
+        built = await pipe.execute()
+    for author, ok in zip(authors, built, strict=True):
+        if not ok:
+            await rebuild_authored(stores, author)
