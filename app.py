@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -28,6 +27,8 @@ from datastore.health import check_dependencies
 from datastore.stores import Stores, open_stores, prepare_stores
 from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
 from gateway.request_id import RequestIdMiddleware
+from gateway.setup import gateway_middleware, metrics_route
+from gateway.view import GatewayGraphQL
 from resolvers.context import Context
 from schema.root import build_schema
 from worker.queue import make_queue
@@ -35,7 +36,7 @@ from worker.queue import make_queue
 log = logging.getLogger("photogram")
 
 
-class PhotogramGraphQL(GraphQL):
+class PhotogramGraphQL(GatewayGraphQL):
     """Strawberry's ASGI view with our context, WebSocket auth and the offline GraphiQL page."""
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
@@ -63,6 +64,7 @@ class PhotogramGraphQL(GraphQL):
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": exc.message}
             ) from exc
+        await self.admit_websocket(context)  # per-user connection cap (gateway/view.py)
         return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -72,7 +74,7 @@ class PhotogramGraphQL(GraphQL):
 def create_app(settings: Settings | None = None, **store_options: Any) -> Starlette:
     """`store_options` go to `open_stores` (tests attach command counters there)."""
     settings = settings or get_settings()
-    schema = build_schema()
+    schema = build_schema(settings)
     graphql = PhotogramGraphQL(
         schema,
         graphql_ide="graphiql" if settings.graphiql else None,
@@ -115,8 +117,10 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         Route(f"{ASSET_PREFIX}/{{path:path}}", serve_asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        metrics_route(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIdMiddleware)])
+    middleware = [Middleware(RequestIdMiddleware), *gateway_middleware(settings)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     return app
 

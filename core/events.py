@@ -46,6 +46,8 @@ _HANDLERS: dict[str, list[Handler]] = {}
 
 # Modules whose import registers handlers (the feed engine, notifications, search indexes...).
 HANDLER_MODULES: list[str] = ["feed.handlers"]
+# Counts likes, comments, follows and posts for /metrics (gateway/event_metrics.py).
+HANDLER_MODULES.append("gateway.event_metrics")
 _loaded = False
 
 

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     max_page_size: int = 50
     default_page_size: int = 20
 
+    # Gateway limits and observability (gateway/; README "Limits and metrics")
+    max_query_depth: int = 15
+    max_query_aliases: int = 50
+    max_query_tokens: int = 5000
+    max_query_cost: int = 10_000
+    # Per-client leaky bucket of cost points (Shopify's model); capacity 0 turns it off.
+    cost_bucket_capacity: int = 20_000
+    cost_bucket_restore_rate: int = 1_000
+    max_request_bytes: int = 1024 * 1024
+    max_batch_operations: int = 10
+    max_ws_connections_per_user: int = 5
+    persisted_query_ttl_seconds: int = 7 * 24 * 3600
+    cors_allow_origins: str = ""
+    metrics_max_operation_names: int = 200
+
     # Worker
     queue_name: str = "default"
     worker_concurrency: int = 10

@@ -15,6 +15,7 @@ from strawberry.extensions import MaskErrors
 
 from core.errors import AppError
 from core.logging import request_id_var
+from gateway.limits import limit_error_extensions
 
 log = logging.getLogger("graphql.errors")
 
@@ -47,6 +48,7 @@ class ErrorCodes(MaskErrors):
                 out.append(error)
             elif original is None or isinstance(original, GraphQLError):
                 ext = dict(error.extensions or {})
+                ext.update(limit_error_extensions(error.message) or {})
                 ext.setdefault("code", _code_for_graphql_error(error))
                 error.extensions = ext
                 out.append(error)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from aiodataloader import DataLoader
 from bson import ObjectId
 
+from gateway.metrics import observe_batch
+
 if TYPE_CHECKING:
     from resolvers.context import Context
 
@@ -26,6 +28,7 @@ def users_by_id(ctx: Context) -> DataLoader:
     """user id -> user document (or None)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
+        observe_batch("users_by_id", len(ids))
         return await _by_ids(ctx.stores.db.users, ids)
 
     return DataLoader(load, max_batch_size=500)
@@ -35,6 +38,7 @@ def users_by_username(ctx: Context) -> DataLoader:
     """lowercased username -> user document (or None)."""
 
     async def load(names: list[str]) -> list[dict | None]:
+        observe_batch("users_by_username", len(names))
         found = {
             doc["username_lower"]: doc
             async for doc in ctx.stores.db.users.find({"username_lower": {"$in": names}})

@@ -10,7 +10,9 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from core.settings import Settings, get_settings
 from gateway.errors import ErrorCodes
+from gateway.setup import batching_config, gateway_extensions
 from schema.accounts import User
 from schema.core import CoreQuery, CoreSubscription
 
@@ -28,7 +30,8 @@ class _NoMutations:
         return True
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS or [_NoMutations]))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS))
@@ -37,8 +40,10 @@ def build_schema() -> strawberry.Schema:
         mutation=mutation,
         subscription=subscription,
         types=EXTRA_TYPES,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, batching_config=batching_config(settings)),
         extensions=[
+            # Gateway: request log and metrics, persisted queries, query limits and cost.
+            *gateway_extensions(settings),
             ErrorCodes,
             # Parse and validation results are cached by query text (module-level LRU caches
             # shared by every request): they halve the cost of a repeated feed query.
