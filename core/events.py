@@ -10,11 +10,15 @@ Events (payload keyword arguments):
   user.unfollowed      follower_id, followee_id
   user.blocked         blocker_id, blocked_id
   user.privacy_changed user_id, is_private
+  user.registered      user_id                  (search indexes the new account)
+  user.profile_changed user_id                  (username/full name changed: search re-indexes)
+  user.unblocked       blocker_id, blocked_id   (search shows the pair to each other again)
   post.ready           post_id, author_id
   post.edited          post_id, author_id
   post.deleted         post_id, author_id
   post.liked           post_id, user_id, author_id
   post.unliked         post_id, user_id, author_id
+  post.shared          post_id, sender_id, author_id   (search: TOP order counts shares)
   comment.added        comment_id, post_id, author_id
   comment.deleted      comment_id, post_id
   feed.delivered       author_id, post_ids, user_ids   (fan-out reached these timelines)
@@ -48,6 +52,7 @@ _HANDLERS: dict[str, list[Handler]] = {}
 HANDLER_MODULES: list[str] = ["feed.handlers"]
 # Counts likes, comments, follows and posts for /metrics (gateway/event_metrics.py).
 HANDLER_MODULES.append("gateway.event_metrics")
+HANDLER_MODULES.append("search.handlers")
 _loaded = False
 
 

@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     rate_limit_comment: str = "100/hour"
     rate_limit_login_account: str = "10/minute"
     rate_limit_login_address: str = "50/minute"
+    rate_limit_register_address: str = "50/hour"
+
+    # Accounts (services/passwords.py; None = the profile for ENV: RFC 9106's low-memory
+    # profile outside tests, the library minimum under ENV=test so suites stay fast)
+    argon2_time_cost: int | None = None
+    argon2_memory_kib: int | None = None
+    argon2_parallelism: int | None = None
+    # FerretDB 1.x applies updates as unisolated read-modify-write of the whole document, so
+    # concurrent writers of one document lose updates; serialize them (datastore/doc_lock.py).
+    # A real MongoDB needs no lock: set false there.
+    serialize_document_writes: bool = True
+    # last_active_at is written at most once per this many seconds per user.
+    activity_touch_seconds: int = 60
 
     # Media limits
     max_upload_bytes: int = Field(default=50 * 1024 * 1024)

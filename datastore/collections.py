@@ -3,4 +3,6 @@
 Add a line here when a new module calls `register_indexes`.
 """
 
+import datastore.accounts  # noqa: F401
+import datastore.graph  # noqa: F401
 import worker.failures  # noqa: F401

@@ -13,11 +13,12 @@ from strawberry.tools import merge_types
 from core.settings import Settings, get_settings
 from gateway.errors import ErrorCodes
 from gateway.setup import batching_config, gateway_extensions
-from schema.accounts import User
+from resolvers.accounts_activity import TouchViewerActivity
+from schema.accounts import AccountsMutation, AccountsQuery, User
 from schema.core import CoreQuery, CoreSubscription
 
-QUERIES: list[type] = [CoreQuery]
-MUTATIONS: list[type] = []
+QUERIES: list[type] = [CoreQuery, AccountsQuery]
+MUTATIONS: list[type] = [AccountsMutation]
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
 # Types reachable only through interfaces (e.g. via `node`) must be listed to be in the schema.
 EXTRA_TYPES: list[type] = [User]
@@ -45,6 +46,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # Gateway: request log and metrics, persisted queries, query limits and cost.
             *gateway_extensions(settings),
             ErrorCodes,
+            TouchViewerActivity,
             # Parse and validation results are cached by query text (module-level LRU caches
             # shared by every request): they halve the cost of a repeated feed query.
             lambda: ParserCache(maxsize=512),

@@ -3,6 +3,10 @@
 A user's posts, followers and following are visible to everyone for a public account, and for a
 private account only to the owner and approved followers. Blocking (either direction) hides
 everything.
+
+Reads go to Redis (datastore/graph.py): the viewer's block set (SMISMEMBER) and the follow
+zsets, verified against the exact counters on the user documents, so no MongoDB scan happens
+on FerretDB.
 """
 
 from __future__ import annotations
@@ -11,22 +15,19 @@ from collections.abc import Iterable
 
 from bson import ObjectId
 
+from core.errors import Forbidden
+from datastore import graph
 from datastore.stores import Stores
 
 
 async def blocked_between(stores: Stores, a: ObjectId, b: ObjectId) -> bool:
-    found = await stores.db.blocks.find_one(
-        {"$or": [{"blocker_id": a, "blocked_id": b}, {"blocker_id": b, "blocked_id": a}]},
-        projection={"_id": 1},
-    )
-    return found is not None
+    """Has either of `a` and `b` blocked the other?"""
+    return bool(await graph.blocked_among(stores, a, [b]))
 
 
-async def is_following(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
-    found = await stores.db.follows.find_one(
-        {"follower_id": follower, "followee_id": followee}, projection={"_id": 1}
-    )
-    return found is not None
+async def is_following(stores: Stores, follower: ObjectId, followee: ObjectId | dict) -> bool:
+    """Does `follower` follow `followee` (an id, or the user document when at hand)?"""
+    return await graph.is_following(stores, follower, followee)
 
 
 async def can_see_content(stores: Stores, viewer: ObjectId | None, owner: dict) -> bool:
@@ -38,46 +39,40 @@ async def can_see_content(stores: Stores, viewer: ObjectId | None, owner: dict) 
         return False
     if not owner.get("is_private"):
         return True
-    return viewer is not None and await is_following(stores, viewer, owner_id)
+    return viewer is not None and await graph.is_following(stores, viewer, owner)
+
+
+async def require_content_access(stores: Stores, viewer: ObjectId | None, owner: dict) -> None:
+    """`can_see_content` or FORBIDDEN."""
+    if not await can_see_content(stores, viewer, owner):
+        raise Forbidden("This account's content is visible to its approved followers only")
 
 
 async def visible_owner_ids(
     stores: Stores, viewer: ObjectId | None, owners: Iterable[dict]
 ) -> set[ObjectId]:
-    """Batched `can_see_content`: the ids among `owners` whose content `viewer` may see, in at
-    most two queries whatever the number of owners."""
-    owners = list(owners)
-    ids = [o["_id"] for o in owners]
-    if not ids:
+    """Batched `can_see_content`: the ids among `owners` whose content `viewer` may see, with a
+    few Redis calls (and at most one MongoDB `_id` read) whatever the number of owners."""
+    owners = list({o["_id"]: o for o in owners}.values())
+    if not owners:
         return set()
-    blocked: set[ObjectId] = set()
+    if viewer is None:
+        return {o["_id"] for o in owners if not o.get("is_private")}
+    others = [o["_id"] for o in owners if o["_id"] != viewer]
+    blocked = await graph.blocked_among(stores, viewer, others)
+    private = [
+        o["_id"]
+        for o in owners
+        if o.get("is_private") and o["_id"] != viewer and o["_id"] not in blocked
+    ]
     followed: set[ObjectId] = set()
-    if viewer is not None:
-        cursor = stores.db.blocks.find(
-            {
-                "$or": [
-                    {"blocker_id": viewer, "blocked_id": {"$in": ids}},
-                    {"blocked_id": viewer, "blocker_id": {"$in": ids}},
-                ]
-            },
-            projection={"blocker_id": 1, "blocked_id": 1},
-        )
-        async for b in cursor:
-            blocked.add(b["blocked_id"] if b["blocker_id"] == viewer else b["blocker_id"])
-        private = [o["_id"] for o in owners if o.get("is_private") and o["_id"] != viewer]
-        if private:
-            async for f in stores.db.follows.find(
-                {"follower_id": viewer, "followee_id": {"$in": private}},
-                projection={"followee_id": 1},
-            ):
-                followed.add(f["followee_id"])
-    visible = set()
+    if private:
+        await graph.ensure_graph_cache(stores, "following", viewer)
+        flags = await graph.follow_scores(stores, "following", viewer, private)
+        followed = {oid for oid, f in zip(private, flags, strict=True) if f}
+    visible: set[ObjectId] = set()
     for o in owners:
         oid = o["_id"]
-        if oid == viewer:
-            visible.add(oid)
-        elif oid in blocked:
-            continue
-        elif not o.get("is_private") or oid in followed:
+        if oid == viewer or (oid not in blocked and (not o.get("is_private") or oid in followed)):
             visible.add(oid)
     return visible

@@ -1,0 +1,47 @@
+"""Account documents (`users`, `refresh_tokens`): indexes and small shared helpers.
+
+Shard keys for a sharded MongoDB cluster (docs/data-model.md repeats them):
+  users           {_id: "hashed"}   every hot read is by _id; username/email lookups go through
+                                    the unique secondary indexes (unique indexes on a sharded
+                                    collection must include the shard key, so at scale the
+                                    uniqueness of username_lower / email moves to small
+                                    lookup collections sharded by those fields).
+  refresh_tokens  {_id: "hashed"}   a token is always presented with its id; family revocation
+                                    is a rare scatter-gather.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+
+from datastore.mongo import register_indexes
+
+register_indexes(
+    "users",
+    [
+        IndexModel([("username_lower", ASCENDING)], unique=True, name="username_lower_unique"),
+        IndexModel([("email", ASCENDING)], unique=True, name="email_unique"),
+    ],
+)
+register_indexes(
+    "refresh_tokens",
+    [
+        IndexModel([("family_id", ASCENDING)], name="family"),
+        IndexModel([("user_id", ASCENDING)], name="user"),
+    ],
+)
+
+
+def pair_id(kind: str, a: ObjectId, b: ObjectId) -> ObjectId:
+    """A deterministic ObjectId for the ordered pair (a, b) of relation `kind`.
+
+    Why: FerretDB pushes only `_id` equality down to SQLite, so "does a follow b" by
+    (follower_id, followee_id) would scan the collection; with this `_id` it is a primary-key
+    read, and a repeated insert fails on `_id` uniqueness atomically. 96 bits of SHA-256 make a
+    collision negligible; the unique compound index stays as the documented constraint.
+    """
+    digest = hashlib.sha256(kind.encode() + b"\0" + a.binary + b.binary).digest()
+    return ObjectId(digest[:12])

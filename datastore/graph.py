@@ -1,0 +1,437 @@
+"""The social graph: follows, follow requests and blocks in MongoDB, mirrored in Redis.
+
+MongoDB is the source of truth (docs/data-model.md). Redis holds what hot paths read:
+  followers:{user}  zset member=follower hex, score=follow time (ms)  followers page, fan-out
+  following:{user}  zset member=followee hex, score=follow time (ms)  following page, checks
+  blockrel:{user}   set of users with a block either way, plus the member "-" meaning "built"
+
+Why Redis: FerretDB pushes only `_id` equality down to SQLite, so "followers of X, newest first"
+would scan the follows collection. A zset page is ZREVRANGEBYSCORE. The zsets are checked
+against the exact counters on the user document (ZCARD must equal follower_count /
+following_count); a missing or drifted zset is rebuilt from MongoDB, so losing Redis loses
+nothing. Edge documents use `pair_id` as `_id`, so existence checks are primary-key reads and a
+repeated insert fails atomically.
+
+Shard keys for a sharded MongoDB cluster:
+  follows          {follower_id: 1, followee_id: 1}  the unique edge index has the shard key as
+                   its prefix; "whom X follows" is one shard's range read. "Who follows X" is
+                   served by the followers zset (the design doc's user_follows read by followee);
+                   at larger scale a second edge copy sharded by followee_id replaces the scan.
+  follow_requests  {target_id: 1, requester_id: 1}   the owner's pending list is one range read.
+  blocks           {blocker_id: 1, blocked_id: 1}    checks go through blockrel sets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from core.cursor import decode_cursor, encode_cursor
+from core.pagination import Page
+from datastore.accounts import pair_id
+from datastore.doc_lock import update_document
+from datastore.mongo import register_indexes
+from datastore.stores import Stores
+
+log = logging.getLogger(__name__)
+
+GraphKind = Literal["followers", "following"]
+_COUNT_FIELD: dict[str, str] = {"followers": "follower_count", "following": "following_count"}
+_BUILT = "-"  # marker member of blockrel sets: the set reflects MongoDB
+_REBUILD_LOCK_SECONDS = 10
+
+register_indexes(
+    "follows",
+    [
+        IndexModel(
+            [("follower_id", ASCENDING), ("followee_id", ASCENDING)],
+            unique=True,
+            name="edge_unique",
+        ),
+        # followers of X newest first; following of X newest first (rebuilds, real MongoDB)
+        IndexModel([("followee_id", ASCENDING), ("created_at", DESCENDING)], name="followers"),
+        IndexModel([("follower_id", ASCENDING), ("created_at", DESCENDING)], name="following"),
+    ],
+)
+register_indexes(
+    "follow_requests",
+    [
+        IndexModel(
+            [("requester_id", ASCENDING), ("target_id", ASCENDING)],
+            unique=True,
+            name="request_unique",
+        ),
+        IndexModel(
+            [("target_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="pending_for_target",
+        ),
+    ],
+)
+register_indexes(
+    "blocks",
+    [
+        IndexModel(
+            [("blocker_id", ASCENDING), ("blocked_id", ASCENDING)],
+            unique=True,
+            name="block_unique",
+        ),
+        IndexModel([("blocked_id", ASCENDING)], name="blocked"),
+    ],
+)
+
+
+def now_ms_precision() -> datetime:
+    """Now, truncated to what MongoDB stores (ms), so zset scores match rebuilt ones."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def score_of(when: datetime) -> float:
+    return float(round(when.timestamp() * 1000))
+
+
+def _key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
+    return stores.keys(kind, user_id)
+
+
+# --- follows -------------------------------------------------------------------------------
+
+
+async def create_follow(
+    stores: Stores, follower: ObjectId, followee: ObjectId, *, now: datetime | None = None
+) -> bool:
+    """Record `follower` -> `followee`. Returns False (and changes nothing) if it existed.
+    Counters move only when this call inserted the edge, so they stay exact."""
+    created = now or now_ms_precision()
+    try:
+        await stores.db.follows.insert_one(
+            {
+                "_id": pair_id("follow", follower, followee),
+                "follower_id": follower,
+                "followee_id": followee,
+                "created_at": created,
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    await asyncio.gather(
+        update_document(stores, "users", follower, {"$inc": {"following_count": 1}}),
+        update_document(stores, "users", followee, {"$inc": {"follower_count": 1}}),
+    )
+    score = score_of(created)
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        pipe.zadd(_key(stores, "followers", followee), {str(follower): score})
+        pipe.zadd(_key(stores, "following", follower), {str(followee): score})
+        await pipe.execute()
+    return True
+
+
+async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
+    """Delete the edge if present. Returns whether this call deleted it."""
+    result = await stores.db.follows.delete_one({"_id": pair_id("follow", follower, followee)})
+    if result.deleted_count == 0:
+        # Edges written by other tools (test factories, imports) carry a random _id.
+        result = await stores.db.follows.delete_one(
+            {"follower_id": follower, "followee_id": followee}
+        )
+    if result.deleted_count == 0:
+        return False
+    await asyncio.gather(
+        update_document(stores, "users", follower, {"$inc": {"following_count": -1}}),
+        update_document(stores, "users", followee, {"$inc": {"follower_count": -1}}),
+    )
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        pipe.zrem(_key(stores, "followers", followee), str(follower))
+        pipe.zrem(_key(stores, "following", follower), str(followee))
+        await pipe.execute()
+    return True
+
+
+async def _rebuild_zset(stores: Stores, kind: GraphKind, user_id: ObjectId) -> None:
+    field, other = (
+        ("followee_id", "follower_id") if kind == "followers" else ("follower_id", "followee_id")
+    )
+    members = {
+        str(doc[other]): score_of(doc["created_at"])
+        async for doc in stores.db.follows.find(
+            {field: user_id}, projection={other: 1, "created_at": 1}
+        )
+    }
+    key = _key(stores, kind, user_id)
+    # DEL and ZADD in one MULTI, so readers never see a half-built set.
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(key)
+        if members:
+            pipe.zadd(key, members)
+        await pipe.execute()
+
+
+async def rebuild_graph_cache(stores: Stores, user_id: ObjectId) -> None:
+    """Rebuild the user's followers and following zsets (and block set) from MongoDB."""
+    await asyncio.gather(
+        _rebuild_zset(stores, "followers", user_id),
+        _rebuild_zset(stores, "following", user_id),
+        _rebuild_block_set(stores, user_id),
+    )
+
+
+async def _expected_count(stores: Stores, kind: GraphKind, user_id: ObjectId) -> int | None:
+    doc = await stores.db.users.find_one({"_id": user_id}, projection={_COUNT_FIELD[kind]: 1})
+    return None if doc is None else int(doc.get(_COUNT_FIELD[kind], 0))
+
+
+async def ensure_graph_cache(
+    stores: Stores, kind: GraphKind, user_id: ObjectId, expected: int | None = None
+) -> None:
+    """Make `kind:{user}` agree with MongoDB: compare its ZCARD with the user's exact counter
+    (from `expected` when the caller has the document) and rebuild on a mismatch that persists
+    after re-reading the counter (a follow between the two writes is a transient mismatch)."""
+    key = _key(stores, kind, user_id)
+    card = await stores.redis.zcard(key)
+    if expected is not None and card == expected:
+        return
+    fresh = await _expected_count(stores, kind, user_id)
+    if fresh is None or card == fresh:
+        return
+    # One rebuild at a time per set; others read the set as it is meanwhile.
+    lock_key = stores.keys("rebuild", kind, user_id)
+    if await stores.redis.set(lock_key, "1", nx=True, ex=_REBUILD_LOCK_SECONDS):
+        try:
+            log.info("rebuilding %s of %s (zset %d, counter %d)", kind, user_id, card, fresh)
+            await _rebuild_zset(stores, kind, user_id)
+        finally:
+            await stores.redis.delete(lock_key)
+
+
+async def _all_ids(stores: Stores, kind: GraphKind, user_id: ObjectId) -> list[ObjectId]:
+    await ensure_graph_cache(stores, kind, user_id)
+    members = await stores.redis.zrevrange(_key(stores, kind, user_id), 0, -1)
+    return [ObjectId(m) for m in members]
+
+
+async def follower_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
+    """Every follower of `user_id`, newest first (for fan-out)."""
+    return await _all_ids(stores, "followers", user_id)
+
+
+async def following_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
+    """Everyone `user_id` follows, newest first."""
+    return await _all_ids(stores, "following", user_id)
+
+
+async def graph_page(
+    stores: Stores, owner: dict, kind: GraphKind, first: int, after: str | None
+) -> Page[ObjectId]:
+    """One page of `owner`'s followers or following, newest first.
+
+    The cursor is the last row's (score, member): the next page starts strictly below it in
+    (score desc, member desc) order, so follows and unfollows elsewhere in the list neither
+    repeat nor skip rows already paged past."""
+    await ensure_graph_cache(stores, kind, owner["_id"], int(owner.get(_COUNT_FIELD[kind], 0)))
+    key = _key(stores, kind, owner["_id"])
+    if first == 0:
+        return Page([], [], False)
+    if after is None:
+        rows = await stores.redis.zrevrangebyscore(
+            key, "+inf", "-inf", start=0, num=first + 1, withscores=True
+        )
+    else:
+        payload = decode_cursor(kind, after)
+        try:
+            score, member = float(payload[0]), str(payload[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            from core.errors import BadInput
+
+            raise BadInput("Malformed cursor", argument="after") from None
+        # Equal scores come out in descending member order: skip those at or above the cursor.
+        ties = await stores.redis.zrangebyscore(key, score, score)
+        skip = sum(1 for m in ties if m >= member)
+        rows = await stores.redis.zrevrangebyscore(
+            key, score, "-inf", start=skip, num=first + 1, withscores=True
+        )
+    has_next = len(rows) > first
+    rows = rows[:first]
+    return Page(
+        [ObjectId(m) for m, _ in rows],
+        [encode_cursor(kind, [s, m]) for m, s in rows],
+        has_next,
+    )
+
+
+async def follow_scores(
+    stores: Stores, kind: GraphKind, user_id: ObjectId, others: Sequence[ObjectId]
+) -> list[bool]:
+    """For each of `others`: is it in `kind:{user_id}`? One ZMSCORE. Callers that need the set
+    verified call `ensure_graph_cache` first."""
+    if not others:
+        return []
+    scores = await stores.redis.zmscore(_key(stores, kind, user_id), [str(o) for o in others])
+    return [s is not None for s in scores]
+
+
+async def is_following(stores: Stores, follower: ObjectId, followee: dict | ObjectId) -> bool:
+    """Does `follower` follow `followee` (a user document, or an id)? Read from the followee's
+    followers zset, verified against its counter."""
+    if isinstance(followee, dict):
+        followee_id, expected = followee["_id"], int(followee.get("follower_count", 0))
+    else:
+        followee_id, expected = followee, None
+    await ensure_graph_cache(stores, "followers", followee_id, expected)
+    score = await stores.redis.zscore(_key(stores, "followers", followee_id), str(follower))
+    return score is not None
+
+
+# --- follow requests -----------------------------------------------------------------------
+
+
+async def create_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
+    try:
+        await stores.db.follow_requests.insert_one(
+            {
+                "_id": pair_id("follow_request", requester, target),
+                "requester_id": requester,
+                "target_id": target,
+                "created_at": now_ms_precision(),
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def remove_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
+    result = await stores.db.follow_requests.delete_one(
+        {"_id": pair_id("follow_request", requester, target)}
+    )
+    return result.deleted_count > 0
+
+
+async def request_exists(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
+    found = await stores.db.follow_requests.find_one(
+        {"_id": pair_id("follow_request", requester, target)}, projection={"_id": 1}
+    )
+    return found is not None
+
+
+async def requests_page(
+    stores: Stores, target: ObjectId, first: int, after: str | None
+) -> Page[ObjectId]:
+    """Pending requests to `target`, newest first; items are requester ids."""
+    query: dict = {"target_id": target}
+    if after is not None:
+        payload = decode_cursor("followRequests", after)
+        try:
+            when = datetime.fromtimestamp(float(payload[0]) / 1000, UTC)
+            last = ObjectId(payload[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            from core.errors import BadInput
+
+            raise BadInput("Malformed cursor", argument="after") from None
+        query["$or"] = [
+            {"created_at": {"$lt": when}},
+            {"created_at": when, "_id": {"$lt": last}},
+        ]
+    docs = [
+        d
+        async for d in stores.db.follow_requests.find(query)
+        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        .limit(first + 1)
+    ]
+    has_next = len(docs) > first
+    docs = docs[:first]
+    return Page(
+        [d["requester_id"] for d in docs],
+        [encode_cursor("followRequests", [score_of(d["created_at"]), str(d["_id"])]) for d in docs],
+        has_next,
+    )
+
+
+async def all_request_ids(stores: Stores, target: ObjectId) -> list[ObjectId]:
+    return [
+        d["requester_id"]
+        async for d in stores.db.follow_requests.find(
+            {"target_id": target}, projection={"requester_id": 1}
+        ).sort("created_at", ASCENDING)
+    ]
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+def _block_key(stores: Stores, user_id: ObjectId) -> str:
+    return stores.keys("blockrel", user_id)
+
+
+async def _rebuild_block_set(stores: Stores, user_id: ObjectId) -> None:
+    others: set[str] = set()
+    async for doc in stores.db.blocks.find(
+        {"$or": [{"blocker_id": user_id}, {"blocked_id": user_id}]},
+        projection={"blocker_id": 1, "blocked_id": 1},
+    ):
+        other = doc["blocked_id"] if doc["blocker_id"] == user_id else doc["blocker_id"]
+        others.add(str(other))
+    # A union, not a replace: a block recorded while this ran is kept. A stale member can only
+    # make the check fail closed (hide content) until the next rebuild_graph_cache.
+    await stores.redis.sadd(_block_key(stores, user_id), _BUILT, *others)
+
+
+async def _block_set_ready(stores: Stores, user_id: ObjectId) -> None:
+    if not await stores.redis.sismember(_block_key(stores, user_id), _BUILT):
+        await _rebuild_block_set(stores, user_id)
+
+
+async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
+    try:
+        await stores.db.blocks.insert_one(
+            {
+                "_id": pair_id("block", blocker, blocked),
+                "blocker_id": blocker,
+                "blocked_id": blocked,
+                "created_at": now_ms_precision(),
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        pipe.sadd(_block_key(stores, blocker), str(blocked))
+        pipe.sadd(_block_key(stores, blocked), str(blocker))
+        await pipe.execute()
+    return True
+
+
+async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
+    result = await stores.db.blocks.delete_one({"_id": pair_id("block", blocker, blocked)})
+    if result.deleted_count == 0:
+        return False
+    if not await has_blocked(stores, blocked, blocker):
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.srem(_block_key(stores, blocker), str(blocked))
+            pipe.srem(_block_key(stores, blocked), str(blocker))
+            await pipe.execute()
+    return True
+
+
+async def has_blocked(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
+    """Did `blocker` block `blocked` (this direction only)? A primary-key read."""
+    found = await stores.db.blocks.find_one(
+        {"_id": pair_id("block", blocker, blocked)}, projection={"_id": 1}
+    )
+    return found is not None
+
+
+async def blocked_among(
+    stores: Stores, user_id: ObjectId, others: Sequence[ObjectId]
+) -> set[ObjectId]:
+    """Those of `others` with a block either way with `user_id`: one SMISMEMBER."""
+    if not others:
+        return set()
+    await _block_set_ready(stores, user_id)
+    flags = await stores.redis.smismember(_block_key(stores, user_id), [str(o) for o in others])
+    return {o for o, f in zip(others, flags, strict=True) if f}

@@ -1,0 +1,32 @@
+"""A schema extension that keeps the viewer's `last_active_at` roughly current."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from strawberry.extensions import SchemaExtension
+
+from core.errors import AppError
+from services.touch_activity import touch_activity
+
+log = logging.getLogger(__name__)
+
+
+class TouchViewerActivity(SchemaExtension):
+    """After each authenticated operation, record activity (at most one MongoDB write per
+    user per `activity_touch_seconds`; see services/touch_activity.py)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context.context
+        try:
+            viewer = getattr(ctx, "viewer_id", None)
+        except AppError:  # a bad token already produced its error for the operation
+            return
+        if viewer is None:
+            return
+        try:
+            await touch_activity(ctx.stores, viewer)
+        except Exception as exc:  # activity is best effort; never fail the request for it
+            log.warning("could not record activity of %s: %s", viewer, exc)

@@ -1,0 +1,93 @@
+"""Rate limits over Redis with the `limits` library (moving window).
+
+Usage from any domain service:
+
+    from services.rate_limits import check_rate_limit
+    await check_rate_limit(stores, "like", user_id)          # raises RateLimited when over
+
+Actions and their limits come from settings (`rate_limit_<action>`, in the `limits` notation
+such as "1000/hour"): follow, post, like, comment, login_account, login_address,
+register_address. Windows live in Redis under `{REDIS_PREFIX}rl:`; each hit is one Lua call.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import weakref
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from core.errors import RateLimited
+from datastore.stores import Stores
+
+# One limiter per Redis connection pool (the API and the worker each have one; tests one per
+# app). Keyed weakly so a closed pool's limiter goes with it.
+_LIMITERS: weakref.WeakKeyDictionary[object, MovingWindowRateLimiter] = weakref.WeakKeyDictionary()
+_ITEMS: dict[str, RateLimitItem] = {}
+
+
+def _limiter(stores: Stores) -> MovingWindowRateLimiter:
+    pool = stores.redis.connection_pool
+    limiter = _LIMITERS.get(pool)
+    if limiter is None:
+        storage = RedisStorage(
+            "async+" + stores.settings.redis_url,
+            implementation="redispy",
+            key_prefix=stores.settings.redis_prefix + "rl",
+            connection_pool=pool,
+        )
+        limiter = MovingWindowRateLimiter(storage)
+        _LIMITERS[pool] = limiter
+    return limiter
+
+
+def _item(spec: str) -> RateLimitItem:
+    item = _ITEMS.get(spec)
+    if item is None:
+        item = _ITEMS[spec] = parse(spec)
+    return item
+
+
+def limit_for(stores: Stores, action: str) -> str:
+    spec = getattr(stores.settings, f"rate_limit_{action}", None)
+    if not isinstance(spec, str):
+        raise ValueError(f"no rate limit configured for action {action!r}")
+    return spec
+
+
+async def check_rate_limit(
+    stores: Stores, action: str, *identifiers: object, limit: str | None = None, cost: int = 1
+) -> None:
+    """Count one `action` by `identifiers` (usually a user id) against its limit.
+
+    Args:
+        stores: the process's stores (Redis is used).
+        action: names the limit: settings.rate_limit_<action> unless `limit` is given.
+        identifiers: who is limited (user id, client address, login name...); str() is applied.
+        limit: override in the `limits` notation, e.g. "5/minute".
+        cost: how many hits this call counts for.
+
+    Raises:
+        RateLimited: the window is full; `retry_after` (and `extensions.retryAfter`) is the
+        number of seconds until one hit frees up. Nothing is counted in that case.
+    """
+    item = _item(limit or limit_for(stores, action))
+    limiter = _limiter(stores)
+    keys = [action, *(str(i) for i in identifiers)]
+    if await limiter.hit(item, *keys, cost=cost):
+        return
+    stats = await limiter.get_window_stats(item, *keys)
+    retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+    raise RateLimited(
+        f"Too many {action.replace('_', ' ')} attempts; try again in {retry_after} s",
+        retry_after=retry_after,
+    )
+
+
+async def reset_rate_limit(stores: Stores, action: str, *identifiers: object) -> None:
+    """Forget the window of `action` by `identifiers` (e.g. after an account recovery)."""
+    item = _item(limit_for(stores, action))
+    await _limiter(stores).clear(item, action, *(str(i) for i in identifiers))

@@ -1,0 +1,67 @@
+"""register: create an account and its first session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from core.errors import Conflict
+from core.events import Deps
+from services.account_rules import check_full_name, check_password, check_username, normalize_email
+from services.passwords import hash_password
+from services.rate_limits import check_rate_limit
+from services.refresh_tokens import AuthResult, start_session
+
+
+async def _taken(deps: Deps, username_lower: str, email: str) -> None:
+    users = deps.stores.db.users
+    if await users.find_one({"username_lower": username_lower}, projection={"_id": 1}):
+        raise Conflict("That username is taken", field="username")
+    if await users.find_one({"email": email}, projection={"_id": 1}):
+        raise Conflict("An account with that email exists", field="email")
+
+
+async def register_user(
+    deps: Deps,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    full_name: str = "",
+    client_address: str | None = None,
+) -> AuthResult:
+    stores = deps.stores
+    name = check_username(username)
+    normalized_email = normalize_email(email)
+    check_password(password, name, normalized_email)
+    full = check_full_name(full_name)
+    await check_rate_limit(stores, "register_address", client_address or "unknown")
+    # Checked before the (slow) hash for a quick answer; the unique indexes decide races.
+    await _taken(deps, name.lower(), normalized_email)
+    now = datetime.now(UTC)
+    doc = {
+        "username": name,
+        "username_lower": name.lower(),
+        "email": normalized_email,
+        "password_hash": await hash_password(stores.settings, password),
+        "full_name": full,
+        "bio": "",
+        "website": None,
+        "is_private": False,
+        "is_verified": False,
+        "avatar": None,
+        "follower_count": 0,
+        "following_count": 0,
+        "post_count": 0,
+        "created_at": now,
+        "updated_at": now,
+        "last_active_at": now,
+    }
+    try:
+        result = await stores.db.users.insert_one(doc)
+    except DuplicateKeyError:
+        await _taken(deps, name.lower(), normalized_email)
+        raise Conflict("That username or email is taken") from None
+    doc["_id"] = result.inserted_id
+    return await start_session(stores, doc)
