@@ -14,6 +14,7 @@ CRONS: dict[str, str] = {}
 
 # Modules that define jobs; imported by the worker at start so every `@job` has run.
 JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore"]
+JOB_MODULES.append("search.jobs")
 
 
 def job(fn: JobFn) -> JobFn:

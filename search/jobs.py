@@ -1,0 +1,23 @@
+"""Worker jobs of search (listed in worker.registry.JOB_MODULES)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+
+from search import index
+from search.handlers import reindex
+from worker.registry import job
+
+
+@job
+async def search_reindex(ctx: dict[str, Any], *, kind: str, id: str) -> None:
+    """Retry of an index update a handler could not make inline."""
+    await reindex(ctx["stores"], kind, ObjectId(id))
+
+
+@job
+async def search_rebuild(ctx: dict[str, Any]) -> dict[str, int]:
+    """Rebuild every search index from MongoDB (after a Redis flush or loss)."""
+    return await index.rebuild_index(ctx["stores"])
