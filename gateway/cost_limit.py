@@ -54,7 +54,8 @@ class QueryCostLimit(SchemaExtension):
         ec = self.execution_context
         ctx = ec.context
         settings = getattr(ctx, "settings", None)
-        if settings is None or ec.graphql_document is None:
+        # An earlier extension (persisted queries) may already have refused the operation.
+        if settings is None or ec.graphql_document is None or ec.result is not None:
             yield
             return
         limit = settings.max_query_cost

@@ -9,9 +9,10 @@ goes to the server log under that id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from graphql.error import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache
 
 from core.errors import AppError
 from core.logging import request_id_var
@@ -70,3 +71,19 @@ class ErrorCodes(MaskErrors):
                     )
                 )
         return out
+
+
+class CodedParserCache(ParserCache):
+    """ParserCache whose syntax errors still get a code. Strawberry's ParserCache parses inside
+    its hook, so a syntax error escapes the operation before ErrorCodes sees it and leaves with
+    no `extensions.code`. Here a failed parse is left to Strawberry's own parse step, which
+    reports it as a normal result. Only invalid documents are parsed twice, and the token limit
+    bounds that work."""
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        try:
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        except GraphQLError:
+            ec.graphql_document = None
+        yield

@@ -27,6 +27,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("depth", re.compile(r"exceeds maximum operation depth of (\d+)")),
     ("aliases", re.compile(r"(\d+) aliases found\. Allowed: (\d+)")),
     ("tokens", re.compile(r"Document contains more than (\d+) tokens")),
+    # graphql-core's parser stops at a fixed nesting of selection sets, before our depth rule.
+    ("depth", re.compile(r"Document is nested too deeply()")),
 ]
 
 
@@ -53,7 +55,7 @@ def limit_error_extensions(message: str) -> dict[str, Any] | None:
             if kind == "aliases":
                 ext["aliases"] = int(found.group(1))
                 ext["maximum"] = int(found.group(2))
-            else:
+            elif found.group(1):
                 ext["maximum"] = int(found.group(1))
             return ext
     return None

@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -32,16 +33,27 @@ def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
+# Stands in for the query when the request is refused, so the operation still runs through the
+# pipeline (log line, metrics, error codes) and is then short-circuited before execution.
+# Raising from `on_operation` instead would skip the other extensions' exit hooks.
+PLACEHOLDER = "query PersistedQuery { __typename }"
+
+
 class PersistedQueries(SchemaExtension):
     def __init__(self) -> None:
         self._to_store: tuple[str, str] | None = None
+        self._refusal: GraphQLError | None = None
 
     async def on_operation(self) -> AsyncIterator[None]:
         ec = self.execution_context
         persisted = (ec.operation_extensions or {}).get("persistedQuery")
         stores = getattr(ec.context, "stores", None)
         if isinstance(persisted, dict) and stores is not None:
-            await self._resolve(ec, persisted, stores)
+            try:
+                await self._resolve(ec, persisted, stores)
+            except GraphQLError as refusal:
+                self._refusal = refusal
+                ec.query = PLACEHOLDER
         yield
 
     async def _resolve(self, ec: Any, persisted: dict[str, Any], stores: Any) -> None:
@@ -52,13 +64,12 @@ class PersistedQueries(SchemaExtension):
             raise _error("persistedQuery.sha256Hash must be 64 hex digits", "BAD_USER_INPUT")
         digest = digest.lower()
         key = stores.keys("apq", digest)
-        ttl = stores.settings.persisted_query_ttl_seconds
         if ec.query:
             if hashlib.sha256(ec.query.encode()).hexdigest() != digest:
                 raise _error("provided sha does not match query", "BAD_USER_INPUT")
             self._to_store = (key, ec.query)
             return
-        text = await stores.redis.getex(key, ex=ttl)
+        text = await stores.redis.getex(key, ex=stores.settings.persisted_query_ttl_seconds)
         if text is None:
             raise _error(NOT_FOUND_MESSAGE, "PERSISTED_QUERY_NOT_FOUND")
         ec.query = text
@@ -73,3 +84,10 @@ class PersistedQueries(SchemaExtension):
                 await stores.redis.set(key, text, ex=stores.settings.persisted_query_ttl_seconds)
             except Exception as exc:
                 log.warning("could not store a persisted query: %s", exc)
+
+    def on_execute(self) -> Iterator[None]:
+        if self._refusal is not None:
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None, errors=[self._refusal]
+            )
+        yield

@@ -6,12 +6,12 @@ A domain adds its `...Query`, `...Mutation` and `...Subscription` classes to the
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.settings import Settings, get_settings
-from gateway.errors import ErrorCodes
+from gateway.errors import CodedParserCache, ErrorCodes
 from gateway.setup import batching_config, gateway_extensions
 from resolvers.accounts_activity import TouchViewerActivity
 from schema.accounts import AccountsMutation, AccountsQuery, User
@@ -49,7 +49,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             TouchViewerActivity,
             # Parse and validation results are cached by query text (module-level LRU caches
             # shared by every request): they halve the cost of a repeated feed query.
-            lambda: ParserCache(maxsize=512),
+            lambda: CodedParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],
     )

@@ -52,7 +52,9 @@ async def test_nested_connections_multiply_by_first(gw):
 
 
 async def test_every_response_reports_its_cost(gw):
-    body = await gw("{ gwPeople(first: 3) { nodes { name followers(first: 2) { nodes { name } } } } }")
+    body = await gw(
+        "{ gwPeople(first: 3) { nodes { name followers(first: 2) { nodes { name } } } } }"
+    )
     body.ok()
     cost = body["extensions"]["cost"]
     assert cost["requested"] == 1 + 3 + 6
