@@ -12,7 +12,6 @@ Events (payload keyword arguments):
   user.privacy_changed user_id, is_private
   user.registered      user_id                  (search indexes the new account)
   user.profile_changed user_id                  (username/full name changed: search re-indexes)
-  user.unblocked       blocker_id, blocked_id   (search shows the pair to each other again)
   post.ready           post_id, author_id
   post.edited          post_id, author_id
   post.deleted         post_id, author_id

@@ -83,19 +83,3 @@ async def _user_changed(deps: Deps, *, user_id: ObjectId, **_: Any) -> None:
 @on("user.unfollowed")
 async def _follower_count_changed(deps: Deps, *, followee_id: ObjectId, **_: Any) -> None:
     await _guard(deps, "user", followee_id, lambda: index.index_user(deps.stores, followee_id))
-
-
-@on("user.blocked")
-async def _blocked(deps: Deps, *, blocker_id: ObjectId, blocked_id: ObjectId, **_: Any) -> None:
-    try:
-        await index.add_block(deps.stores, blocker_id, blocked_id)
-    except Exception as exc:  # the block itself stands; a rebuild re-derives the block sets
-        log.error("search block set update failed for %s/%s: %s", blocker_id, blocked_id, exc)
-
-
-@on("user.unblocked")
-async def _unblocked(deps: Deps, *, blocker_id: ObjectId, blocked_id: ObjectId, **_: Any) -> None:
-    try:
-        await index.refresh_block(deps.stores, blocker_id, blocked_id)
-    except Exception as exc:
-        log.error("search block set update failed for %s/%s: %s", blocker_id, blocked_id, exc)

@@ -12,7 +12,6 @@ Keys (all under `stores.keys("sx", ...)`; `{u}`, `{p}`, `{l}` are ObjectId hex, 
   sx:u:rank           zset member {u}, score follower_count  scores of lex matches (ZMSCORE)
   sx:u:x              zset, score 0, member "{username_key}\\0{u}"   exact username match
   sx:u:t:{u}          string: JSON {terms, x, score}         what is indexed for the user
-  sx:blk:{u}          set of {u}                             blocked either way
   sx:h:lex / sx:h:p:{prefix} / sx:h:rank    as for users, member {tag}, score post count
   sx:h:r:{tag}        zset member {p}, score published ms    hashtag page, RECENT
   sx:h:t:{tag}        zset member {p}, score hot score       hashtag page, TOP
@@ -164,32 +163,6 @@ async def index_user(stores: Stores, user_id: ObjectId) -> None:
                 return
             except WatchError:
                 continue
-
-
-# --- blocks ----------------------------------------------------------------------------------
-
-
-async def add_block(stores: Stores, blocker_id: ObjectId, blocked_id: ObjectId) -> None:
-    k = stores.keys
-    async with stores.redis.pipeline(transaction=True) as pipe:
-        pipe.sadd(k("sx", "blk", blocker_id), str(blocked_id))
-        pipe.sadd(k("sx", "blk", blocked_id), str(blocker_id))
-        await pipe.execute()
-
-
-async def refresh_block(stores: Stores, a: ObjectId, b: ObjectId) -> None:
-    """After an unblock: keep the pair hidden only if a block remains in either direction."""
-    found = await stores.db.blocks.find_one(
-        {"blocker_id": a, "blocked_id": b}, projection={"_id": 1}
-    ) or await stores.db.blocks.find_one({"blocker_id": b, "blocked_id": a}, projection={"_id": 1})
-    if found:
-        await add_block(stores, a, b)
-        return
-    k = stores.keys
-    async with stores.redis.pipeline(transaction=True) as pipe:
-        pipe.srem(k("sx", "blk", a), str(b))
-        pipe.srem(k("sx", "blk", b), str(a))
-        await pipe.execute()
 
 
 # --- posts, hashtags, locations ----------------------------------------------------------------
@@ -359,14 +332,14 @@ async def clear_index(stores: Stores) -> int:
 
 
 async def rebuild_index(stores: Stores, *, batch_size: int = 2000) -> dict[str, int]:
-    """Rebuild every search structure from MongoDB: clear, then index users, blocks and READY
-    posts in bulk. For a flushed or corrupted Redis; events arriving during a rebuild may be
+    """Rebuild every search structure from MongoDB: clear, then index users and READY posts in
+    bulk. For a flushed or corrupted Redis; events arriving during a rebuild may be
     overwritten, so run it when writes are quiet (or re-run it)."""
     started = time.perf_counter()
     await clear_index(stores)
     k = stores.keys
     r = stores.redis
-    counts = {"users": 0, "posts": 0, "hashtags": 0, "locations": 0, "blocks": 0}
+    counts = {"users": 0, "posts": 0, "hashtags": 0, "locations": 0}
 
     pipe = r.pipeline(transaction=False)
     pending = 0
@@ -381,12 +354,6 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 2000) -> dict[str, 
     async for doc in stores.db.users.find({}, projection=_USER_PROJECTION).batch_size(5000):
         _queue_user(pipe, k, str(doc["_id"]), None, _user_entry(doc))
         counts["users"] += 1
-        pending += 1
-        await flush()
-    async for b in stores.db.blocks.find({}, projection={"blocker_id": 1, "blocked_id": 1}):
-        pipe.sadd(k("sx", "blk", b["blocker_id"]), str(b["blocked_id"]))
-        pipe.sadd(k("sx", "blk", b["blocked_id"]), str(b["blocker_id"]))
-        counts["blocks"] += 1
         pending += 1
         await flush()
 

@@ -20,6 +20,7 @@ from bson.errors import InvalidId
 from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
+from datastore import graph
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
@@ -157,7 +158,6 @@ async def search_users(
     # Accounts the viewer follows rank above the rest: find every followed match, not only
     # those among the best-scored candidates (ZINTER with the prefix zsets does it in Redis).
     followed: set[str] = set()
-    blocked: set[str] = set()
     if viewer is not None:
         following_key = k("following", viewer)
         for lead in {query.lead[:PREFIX_LEN], query.joined[:PREFIX_LEN]}:
@@ -170,7 +170,6 @@ async def search_users(
             for m, s in zip(list(followed), rank, strict=True):
                 if s is not None:
                     scores.setdefault(m, s)
-        blocked = await r.smembers(k("sx", "blk", viewer))
     exact: set[str] = set()
     if exact_key:
         start = b"[" + f"{exact_key}{SEP}".encode()
@@ -186,8 +185,11 @@ async def search_users(
     to_check = sorted((candidates | followed) - verified - exact)
     checked = await _user_terms(stores, to_check)
     ok = {m for m, t in zip(to_check, checked, strict=True) if t and query.matches(t)}
-    keep = (verified | ok | exact) - blocked
-    keep = {m for m in keep if m in scores}
+    keep = {m for m in verified | ok | exact if m in scores}
+    if viewer is not None and keep:
+        # Blocks either way hide the account: the accounts domain's Redis block sets.
+        among = [o for o in map(_oid, keep) if o is not None]
+        keep -= {str(o) for o in await graph.blocked_among(stores, viewer, among)}
 
     def tier(m: str) -> int:
         return 0 if m in exact else 1 if m in followed else 2

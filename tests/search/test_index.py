@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from core.errors import BadInput
 from core.events import Deps, emit
+from datastore import graph
 from search import index, queries
 from tests.support.factories import create_ready_post, create_user, follow
 
@@ -96,21 +97,15 @@ async def test_blocked_users_never_appear_private_ones_do(deps, stores):
     blocked = await _user(deps, "sam_blocked")
     blocker = await _user(deps, "sam_blocker")
     await _user(deps, "sam_private", is_private=True)
-    await stores.db.blocks.insert_one(
-        {"blocker_id": viewer, "blocked_id": blocked, "created_at": datetime.now(UTC)}
-    )
-    await emit("user.blocked", deps, blocker_id=viewer, blocked_id=blocked)
-    await stores.db.blocks.insert_one(
-        {"blocker_id": blocker, "blocked_id": viewer, "created_at": datetime.now(UTC)}
-    )
-    await emit("user.blocked", deps, blocker_id=blocker, blocked_id=viewer)
+    await graph.create_block(stores, viewer, blocked)
+    await graph.create_block(stores, blocker, viewer)
     assert await _names(stores, viewer, "sam") == ["sam_private"]
     assert await _names(stores, viewer, "sam_blocked") == []  # not even by exact username
     assert set(await _names(stores, None, "sam")) == {"sam_blocked", "sam_blocker", "sam_private"}
-    # both blocked users see no trace of the viewer either
+    # the blocked users see no trace of the viewer either
     assert await _names(stores, blocked, "viewer") == []
-    await stores.db.blocks.delete_one({"blocker_id": viewer, "blocked_id": blocked})
-    await emit("user.unblocked", deps, blocker_id=viewer, blocked_id=blocked)
+    assert await _names(stores, blocker, "viewer") == []
+    await graph.remove_block(stores, viewer, blocked)
     assert set(await _names(stores, viewer, "sam")) == {"sam_blocked", "sam_private"}
 
 
@@ -234,9 +229,7 @@ async def test_hashtag_pages_recent_and_top_only_visible_ready_posts(deps, store
     hidden = await _post(deps, private, hashtags=["sun"], created_at=t(2))
     friends = await _post(deps, friend, hashtags=["sun"], created_at=t(3))
     blocked = await _post(deps, blocker, hashtags=["sun"], created_at=t(4))
-    await stores.db.blocks.insert_one(
-        {"blocker_id": blocker, "blocked_id": viewer, "created_at": now}
-    )
+    await graph.create_block(stores, blocker, viewer)
     assert await _page_ids(stores, viewer, "#SUN", "RECENT", 1) == [new_plain, friends, old_popular]
     assert await _page_ids(stores, viewer, "sun", "TOP", 2) == [old_popular, new_plain, friends]
     assert await _page_ids(stores, None, "sun", "RECENT") == [new_plain, blocked, old_popular]
@@ -367,10 +360,7 @@ async def test_a_flushed_index_is_rebuilt_from_mongodb(deps, stores):
     jose = await _user(deps, "jose", full_name="José")
     blocked = await _user(deps, "josefina")
     await _follow(deps, viewer, jose)
-    await stores.db.blocks.insert_one(
-        {"blocker_id": viewer, "blocked_id": blocked, "created_at": datetime.now(UTC)}
-    )
-    await emit("user.blocked", deps, blocker_id=viewer, blocked_id=blocked)
+    await graph.create_block(stores, viewer, blocked)
     loc = _loc("Plaza Mayor", 40.4155, -3.7074)
     p = await _post(deps, jose, hashtags=["madrid"], location=loc)
     await _post(deps, jose, hashtags=["madrid", "tapas"], status="PROCESSING")
@@ -400,5 +390,5 @@ async def test_a_flushed_index_is_rebuilt_from_mongodb(deps, stores):
     assert await index.clear_index(stores) > 0
     assert await snapshot() == ([], [], [], [], [])
     counts = await index.rebuild_index(stores, batch_size=3)
-    assert counts["users"] == 3 and counts["posts"] == 1 and counts["blocks"] == 1
+    assert counts["users"] == 3 and counts["posts"] == 1
     assert await snapshot() == before
