@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pymongo.errors import DuplicateKeyError
 
 from core.errors import Conflict
-from core.events import Deps
+from core.events import Deps, emit
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
 from services.rate_limits import check_rate_limit
@@ -64,4 +64,5 @@ async def register_user(
         await _taken(deps, name.lower(), normalized_email)
         raise Conflict("That username or email is taken") from None
     doc["_id"] = result.inserted_id
+    await emit("user.registered", deps, user_id=doc["_id"])
     return await start_session(stores, doc)

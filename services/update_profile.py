@@ -42,6 +42,8 @@ async def update_profile(
     after = await find_and_update_document(stores, "users", viewer_id, {"$set": changes})
     if after is None:
         return before
+    # Every profile change, not only names: caches of user documents invalidate on it.
+    await emit("user.profile_changed", deps, user_id=viewer_id)
     was_private = bool(before.get("is_private"))
     if is_private is not None and is_private != was_private:
         if not is_private:
