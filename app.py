@@ -25,6 +25,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from datastore.health import check_dependencies
 from datastore.stores import Stores, open_stores, prepare_stores
+from gateway.csrf import MultipartCsrfGuard
 from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
 from gateway.request_id import RequestIdMiddleware
 from gateway.setup import gateway_middleware, metrics_route
@@ -119,7 +120,12 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         WebSocketRoute("/graphql", graphql),
         metrics_route(),
     ]
-    middleware = [Middleware(RequestIdMiddleware), *gateway_middleware(settings)]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        *gateway_middleware(settings),
+        # Refuse multipart requests that did not force a CORS preflight (uploads' CSRF rule).
+        Middleware(MultipartCsrfGuard),
+    ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
     return app

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024)
     max_video_seconds: float = 90.0
     max_image_pixels: int = 50_000_000
+    # createUploadUrl: how long the presigned PUT (and its `uploads` record) lives.
+    upload_url_ttl_seconds: int = 15 * 60
+    # A multipart GraphQL request (files inline) may carry at most this many bytes in all.
+    max_multipart_request_bytes: int = Field(default=100 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _refuse_dev_secret_outside_dev(self) -> Settings:

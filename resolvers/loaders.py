@@ -46,3 +46,13 @@ def users_by_username(ctx: Context) -> DataLoader:
         return [found.get(n) for n in names]
 
     return DataLoader(load, max_batch_size=500)
+
+
+def posts_by_id(ctx: Context) -> DataLoader:
+    """post id -> post document (or None), any status: callers apply services/read_posts.py's
+    visibility rules. One `$in` on `_id` per batch (the feed loads a page of posts through it)."""
+
+    async def load(ids: list[ObjectId]) -> list[dict | None]:
+        return await _by_ids(ctx.stores.db.posts, ids)
+
+    return DataLoader(load, max_batch_size=500)

@@ -16,12 +16,13 @@ from gateway.setup import batching_config, gateway_extensions
 from resolvers.accounts_activity import TouchViewerActivity
 from schema.accounts import AccountsMutation, AccountsQuery, User
 from schema.core import CoreQuery, CoreSubscription
+from schema.posts import Location, Post, PostsMutation, PostsQuery
 
-QUERIES: list[type] = [CoreQuery, AccountsQuery]
-MUTATIONS: list[type] = [AccountsMutation]
+QUERIES: list[type] = [CoreQuery, AccountsQuery, PostsQuery]
+MUTATIONS: list[type] = [AccountsMutation, PostsMutation]
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
 # Types reachable only through interfaces (e.g. via `node`) must be listed to be in the schema.
-EXTRA_TYPES: list[type] = [User]
+EXTRA_TYPES: list[type] = [User, Post, Location]
 
 
 @strawberry.type

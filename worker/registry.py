@@ -13,7 +13,7 @@ JOBS: dict[str, JobFn] = {}
 CRONS: dict[str, str] = {}
 
 # Modules that define jobs; imported by the worker at start so every `@job` has run.
-JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore"]
+JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore", "worker.posts_jobs"]
 JOB_MODULES.append("search.jobs")
 
 

@@ -1,0 +1,371 @@
+"""Posts and media: `Post`, `Media`, `Location`, uploads, and the posts root fields.
+
+`Post` wraps a post document (`Post.from_doc`, `doc` is private) like `User` does, so other
+domains add fields to it (viewerHasLiked, likers, comments) next to these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from bson import ObjectId
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from core.ids import to_global_id
+from resolvers import posts as r
+from schema.connection import Connection
+from schema.node import Node, register_node
+from services.create_post import LocationArg
+from services.edit_post import KEEP
+
+if TYPE_CHECKING:
+    from schema.accounts import User
+
+UserRef = Annotated["User", strawberry.lazy("schema.accounts")]
+
+
+@strawberry.enum
+class PostStatus(Enum):
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@strawberry.enum
+class MediaType(Enum):
+    PHOTO = "PHOTO"
+    VIDEO = "VIDEO"
+
+
+@strawberry.enum(description="Encoding of an image rendition.")
+class ImageFormat(Enum):
+    WEBP = "image/webp"
+    JPEG = "image/jpeg"
+
+
+@strawberry.type(description="One stored size of a media item.")
+class Rendition:
+    raw: strawberry.Private[dict]
+
+    @strawberry.field
+    def width(self) -> int:
+        return self.raw["width"]
+
+    @strawberry.field
+    def height(self) -> int:
+        return self.raw["height"]
+
+    @strawberry.field
+    def content_type(self) -> str:
+        return self.raw["content_type"]
+
+    @strawberry.field(description="Presigned GET (or a CDN URL under MEDIA_PUBLIC_BASE_URL).")
+    def url(self, info: Info) -> str:
+        return r.media_url(info.context, self.raw) or ""
+
+
+def _renditions(items: list[dict], fmt: ImageFormat | None) -> list[Rendition]:
+    return [Rendition(raw=x) for x in items if fmt is None or x["content_type"] == fmt.value]
+
+
+@strawberry.type(description="A photo or video of a post (or an avatar).")
+class Media:
+    item: strawberry.Private[dict]
+
+    @strawberry.field
+    def type(self) -> MediaType:
+        return MediaType(self.item["type"])
+
+    @strawberry.field(description="Displayed width (EXIF orientation applied).")
+    def width(self) -> int:
+        return int(self.item["width"])
+
+    @strawberry.field(description="Displayed height (EXIF orientation applied).")
+    def height(self) -> int:
+        return int(self.item["height"])
+
+    @strawberry.field(description="Placeholder to paint while the image loads.")
+    def blurhash(self) -> str | None:
+        return self.item.get("blurhash")
+
+    @strawberry.field(
+        description="Photo: the rendition nearest `width` (the smallest at least that wide, "
+        "else the widest) in `format`. Video: the MP4."
+    )
+    def url(
+        self, info: Info, width: int | None = None, format: ImageFormat = ImageFormat.WEBP
+    ) -> str | None:
+        content_type = "video/mp4" if self.item["type"] == "VIDEO" else format.value
+        return r.url_for(info.context, self.item.get("renditions") or [], width, content_type)
+
+    @strawberry.field(description="Stored renditions; photos in one `format` if given.")
+    def renditions(self, format: ImageFormat | None = None) -> list[Rendition]:
+        items = self.item.get("renditions") or []
+        return _renditions(items, None if self.item["type"] == "VIDEO" else format)
+
+    @strawberry.field(description="Square thumbnail (profile grid).")
+    def thumbnail(self) -> Rendition | None:
+        thumb = self.item.get("thumbnail")
+        return Rendition(raw=thumb) if thumb else None
+
+    @strawberry.field
+    def duration_seconds(self) -> float | None:
+        return self.item.get("duration_seconds")
+
+    @strawberry.field(description="Video only: the poster frame nearest `width`.")
+    def poster_url(
+        self, info: Info, width: int | None = None, format: ImageFormat = ImageFormat.WEBP
+    ) -> str | None:
+        posters = self.item.get("poster_renditions") or []
+        return r.url_for(info.context, posters, width, format.value) if posters else None
+
+    @strawberry.field(description="Video only: poster frame renditions.")
+    def poster_renditions(self, format: ImageFormat | None = None) -> list[Rendition]:
+        return _renditions(self.item.get("poster_renditions") or [], format)
+
+    @strawberry.field(description="Video only: the codec of the video track.")
+    def codec(self) -> str | None:
+        return self.item.get("codec")
+
+
+@strawberry.type(description="A place posts are tagged with.")
+class Location(Node):
+    doc: strawberry.Private[dict]
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Location:
+        key = doc.get("id") or doc.get("_id")
+        return cls(id=strawberry.ID(to_global_id("Location", key)), doc=doc)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.doc["name"]
+
+    @strawberry.field
+    def lat(self) -> float | None:
+        return self.doc.get("lat")
+
+    @strawberry.field
+    def lng(self) -> float | None:
+        return self.doc.get("lng")
+
+    @strawberry.field(description="READY posts tagged here.")
+    async def post_count(self, info: Info) -> int:
+        return await r.resolve_location_post_count(info.context, self.doc)
+
+    @strawberry.field(description="READY posts tagged here that the viewer may see, newest first.")
+    async def posts(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Post]:
+        # schema.search imports this module, so its resolver is imported when first used.
+        from schema.search import location_posts
+
+        return await location_posts(info, self.doc, first, after)
+
+
+@strawberry.type
+class Post(Node):
+    doc: strawberry.Private[dict]
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Post:
+        return cls(id=strawberry.ID(to_global_id("Post", doc["_id"])), doc=doc)
+
+    @property
+    def key(self) -> ObjectId:
+        return self.doc["_id"]
+
+    @strawberry.field
+    async def author(self, info: Info) -> UserRef | None:
+        from schema.accounts import User
+
+        doc = await r.resolve_author(info.context, self.doc)
+        return User.from_doc(doc) if doc else None
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.doc["created_at"]
+
+    @strawberry.field(description="When the post became READY.")
+    def published_at(self) -> datetime | None:
+        return self.doc.get("published_at")
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.doc.get("updated_at") or self.doc["created_at"]
+
+    @strawberry.field
+    def status(self) -> PostStatus:
+        return PostStatus(self.doc["status"])
+
+    @strawberry.field(description="Why processing failed (FAILED only).")
+    def failure_reason(self) -> str | None:
+        return self.doc.get("failure_reason")
+
+    @strawberry.field
+    def caption(self) -> str:
+        return self.doc.get("caption") or ""
+
+    @strawberry.field(description="Hashtag names, normalized (NFC, lowercase), without '#'.")
+    def hashtags(self) -> list[str]:
+        return list(self.doc.get("hashtags") or [])
+
+    @strawberry.field(description="Mentioned usernames, normalized, without '@'.")
+    def mentions(self) -> list[str]:
+        return list(self.doc.get("mentions") or [])
+
+    @strawberry.field
+    def location(self) -> Location | None:
+        loc = self.doc.get("location")
+        return Location.from_doc(loc) if loc else None
+
+    @strawberry.field
+    def media(self) -> list[Media]:
+        return [Media(item=m) for m in self.doc.get("media") or []]
+
+    @strawberry.field
+    def like_count(self) -> int:
+        return int(self.doc.get("like_count", 0))
+
+    @strawberry.field
+    def comment_count(self) -> int:
+        return int(self.doc.get("comment_count", 0))
+
+    @strawberry.field
+    def share_count(self) -> int:
+        return int(self.doc.get("share_count", 0))
+
+
+@strawberry.type
+class HttpHeader:
+    name: str
+    value: str
+
+
+@strawberry.type(description="Where and how to PUT a file; then pass uploadId to createPost.")
+class UploadTicket:
+    upload_id: strawberry.ID
+    url: str
+    headers: list[HttpHeader]
+    expires_at: datetime
+
+
+@strawberry.input
+class CreateUploadUrlInput:
+    content_type: str = strawberry.field(
+        description="image/jpeg|png|webp|heic, video/mp4|quicktime"
+    )
+    size: int = strawberry.field(description="Bytes the client will PUT.")
+
+
+@strawberry.input(description="Exactly one of `file` (multipart) and `uploadId`.")
+class MediaInput:
+    file: Upload | None = None
+    upload_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class LocationInput:
+    name: str
+    lat: float | None = None
+    lng: float | None = None
+
+    def to_arg(self) -> LocationArg:
+        return LocationArg(self.name, self.lat, self.lng)
+
+
+@strawberry.input
+class CreatePostInput:
+    media: list[MediaInput]
+    caption: str | None = None
+    location: LocationInput | None = None
+
+
+@strawberry.input(description="Omitted fields stay; null clears (caption, location).")
+class EditPostInput:
+    id: strawberry.ID
+    caption: str | None = strawberry.UNSET
+    location: LocationInput | None = strawberry.UNSET
+
+
+@strawberry.type
+class PostsQuery:
+    @strawberry.field(description="A post, if the viewer may see it (others see READY only).")
+    async def post(self, info: Info, id: strawberry.ID) -> Post | None:
+        doc = await r.resolve_post_by_global_id(info.context, id)
+        return Post.from_doc(doc) if doc else None
+
+
+@strawberry.type
+class PostsMutation:
+    @strawberry.mutation(description="A presigned PUT URL for one file; expires with the ticket.")
+    async def create_upload_url(self, info: Info, input: CreateUploadUrlInput) -> UploadTicket:
+        t = await r.resolve_create_upload_url(info.context, input.content_type, input.size)
+        return UploadTicket(
+            upload_id=strawberry.ID(to_global_id("Upload", t.upload_id)),
+            url=t.url,
+            headers=[HttpHeader(name=k, value=v) for k, v in t.headers.items()],
+            expires_at=t.expires_at,
+        )
+
+    @strawberry.mutation(description="Returns at once with status PROCESSING; READY follows.")
+    async def create_post(self, info: Info, input: CreatePostInput) -> Post:
+        items = [(m.file, m.upload_id) for m in input.media]
+        location = input.location.to_arg() if input.location else None
+        doc = await r.resolve_create_post(info.context, items, input.caption, location)
+        return Post.from_doc(doc)
+
+    @strawberry.mutation(description="Change caption and/or location (author only).")
+    async def edit_post(self, info: Info, input: EditPostInput) -> Post:
+        caption = KEEP if input.caption is strawberry.UNSET else input.caption
+        location = (
+            KEEP
+            if input.location is strawberry.UNSET
+            else (input.location.to_arg() if input.location else None)
+        )
+        return Post.from_doc(await r.resolve_edit_post(info.context, input.id, caption, location))
+
+    @strawberry.mutation(description="Delete a post and its media (author only).")
+    async def delete_post(self, info: Info, id: strawberry.ID) -> bool:
+        return await r.resolve_delete_post(info.context, id)
+
+    @strawberry.mutation(
+        description="Set the viewer's avatar from a file or an upload (neither: remove it). "
+        "Square renditions; the same pipeline as posts."
+    )
+    async def set_avatar(self, info: Info, input: MediaInput) -> UserRef:
+        from schema.accounts import User
+
+        return User.from_doc(await r.resolve_set_avatar(info.context, input.file, input.upload_id))
+
+
+async def _fetch_post(context, key: ObjectId) -> Post | None:
+    doc = await r.resolve_post(context, key)
+    return Post.from_doc(doc) if doc else None
+
+
+register_node("Post", _fetch_post)
+
+
+async def _fetch_location(context, key: ObjectId) -> Location | None:
+    doc = await context.loader(r.locations_by_id).load(key)
+    return Location.from_doc(doc) if doc else None
+
+
+register_node("Location", _fetch_location)
+
+
+async def user_posts(info: Info, owner: dict, first: int | None, after: str | None):
+    """`User.posts`: the profile grid."""
+    page = await r.resolve_user_posts(info.context, owner, first, after)
+    return Connection[Post].from_page(page, Post.from_doc)
+
+
+def avatar_of(user_doc: dict) -> Media | None:
+    """`User.avatar`."""
+    avatar = user_doc.get("avatar")
+    return Media(item=avatar) if avatar else None

@@ -1,0 +1,43 @@
+"""deletePost (author only): the post, its objects and its counts go now; likes, comments and
+timeline entries go through `post.deleted` handlers (interactions, feed) and the worker."""
+
+from __future__ import annotations
+
+import logging
+
+from bson import ObjectId
+
+from core.errors import Forbidden, NotFound
+from core.events import Deps, emit
+from datastore.doc_lock import document_lock
+from services.media_objects import delete_objects, item_keys, post_prefix
+from services.post_counters import count_post
+
+log = logging.getLogger(__name__)
+
+
+async def delete_post(deps: Deps, viewer_id: ObjectId, post_id: ObjectId) -> bool:
+    stores = deps.stores
+    found = await stores.db.posts.find_one({"_id": post_id}, projection={"author_id": 1})
+    if found is None:
+        raise NotFound("No such post")
+    if found["author_id"] != viewer_id:
+        raise Forbidden("Only the author can delete a post")
+    async with document_lock(stores, "posts", post_id):
+        post = await stores.db.posts.find_one_and_delete({"_id": post_id, "author_id": viewer_id})
+    if post is None:
+        raise NotFound("No such post")  # a concurrent delete won
+    if post["status"] == "READY":
+        await count_post(stores, post, -1)
+    keys = [k for item in post.get("media") or () for k in item_keys(item)]
+    try:
+        await delete_objects(stores, keys, [post_prefix(post_id)])
+        await stores.db.uploads.delete_many({"post_id": post_id})
+    except Exception:
+        # The post is gone either way; the worker retries the objects.
+        log.exception("deleting objects of post %s failed; handing over to the worker", post_id)
+        from worker.queue import enqueue
+
+        await enqueue(deps.queue, "purge_post_objects", post_id=str(post_id), keys=keys)
+    await emit("post.deleted", deps, post_id=post_id, author_id=viewer_id)
+    return True

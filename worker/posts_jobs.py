@@ -1,0 +1,38 @@
+"""Worker jobs of the posts/media domain: rendering a post, sweeping uploads, retrying object
+deletes. Thin: the work is in services/."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+
+from core.events import Deps
+from services.media_objects import delete_objects, post_prefix
+from services.process_post_media import process_post_media as _process
+from services.sweep_uploads import sweep_uploads as _sweep
+from worker.registry import cron, job
+
+
+def _deps(ctx: dict[str, Any]) -> Deps:
+    return Deps(ctx["stores"], ctx["queue"])
+
+
+@job
+async def process_post_media(ctx: dict[str, Any], *, post_id: str) -> str:
+    current = ctx.get("job")
+    final = current is None or current.attempts >= current.retries
+    return await _process(_deps(ctx), ObjectId(post_id), final_attempt=final)
+
+
+@cron("*/5 * * * *")
+async def sweep_uploads(ctx: dict[str, Any], *, now: str | None = None) -> dict[str, int]:
+    when = datetime.fromisoformat(now) if now else None
+    return await _sweep(ctx["stores"], when)
+
+
+@job
+async def purge_post_objects(ctx: dict[str, Any], *, post_id: str, keys: list[str]) -> int:
+    await delete_objects(ctx["stores"], keys, [post_prefix(ObjectId(post_id))])
+    return len(keys)
