@@ -53,6 +53,7 @@ def posts_by_id(ctx: Context) -> DataLoader:
     visibility rules. One `$in` on `_id` per batch (the feed loads a page of posts through it)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
+        observe_batch("posts_by_id", len(ids))
         return await _by_ids(ctx.stores.db.posts, ids)
 
     return DataLoader(load, max_batch_size=500)
