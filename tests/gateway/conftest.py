@@ -26,15 +26,21 @@ def test_fields(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def make_client(settings: Settings, test_fields: None) -> AsyncIterator[ClientFactory]:
-    """`await make_client(**setting_overrides, client_host=...)` -> a GraphQLClient on a new app
-    sharing the test's database and key prefix; `.http.app` is reachable as `client.app`."""
+    """`await make_client(**setting_overrides, client_host=...)` -> a GraphQLClient on an app
+    sharing the test's database and key prefix (`client.app`). Clients with the same overrides
+    share one app (starting an app creates every index, the slow part of a test)."""
     from app import create_app
 
     async with AsyncExitStack() as stack:
+        apps: dict[str, Any] = {}
 
         async def make(client_host: str = "127.0.0.1", **overrides: Any) -> GraphQLClient:
-            app = create_app(settings.model_copy(update=overrides))
-            await stack.enter_async_context(app.router.lifespan_context(app))
+            key = repr(sorted(overrides.items()))
+            app = apps.get(key)
+            if app is None:
+                app = create_app(settings.model_copy(update=overrides))
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                apps[key] = app
             transport = httpx.ASGITransport(app=app, client=(client_host, 50000))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url="http://testserver")
