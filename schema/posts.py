@@ -24,8 +24,10 @@ from services.edit_post import KEEP
 
 if TYPE_CHECKING:
     from schema.accounts import User
+    from schema.interactions import CommentConnection
 
 UserRef = Annotated["User", strawberry.lazy("schema.accounts")]
+CommentConnectionRef = Annotated["CommentConnection", strawberry.lazy("schema.interactions")]
 
 
 @strawberry.enum
@@ -238,6 +240,29 @@ class Post(Node):
     @strawberry.field
     def share_count(self) -> int:
         return int(self.doc.get("share_count", 0))
+
+    # Interactions (schema/interactions.py) -------------------------------------------------
+    @strawberry.field(description="Does the viewer like this post? One query per page of posts.")
+    async def viewer_has_liked(self, info: Info) -> bool:
+        from schema.interactions import post_viewer_has_liked
+
+        return await post_viewer_has_liked(info, self.doc)
+
+    @strawberry.field(description="Who likes this post, newest first.")
+    async def likers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[UserRef]:
+        from schema.interactions import post_likers
+
+        return await post_likers(info, self.doc, first, after)
+
+    @strawberry.field(description="Top-level comments, oldest first, each with its replyCount.")
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> CommentConnectionRef:
+        from schema.interactions import post_comments
+
+        return await post_comments(info, self.doc, first, after)
 
 
 @strawberry.type

@@ -87,7 +87,7 @@ async def _replace(deps: Deps, user_id: ObjectId, item: dict | None) -> None:
         before = await stores.db.users.find_one_and_update(
             {"_id": user_id},
             {"$set": {"avatar": item, "updated_at": datetime.now(UTC)}},
-            projection={"avatar": 1},
+            # No projection: FerretDB 1.24's findAndModify does not implement `fields`.
             return_document=ReturnDocument.BEFORE,
         )
     if before is None:

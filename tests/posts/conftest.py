@@ -60,12 +60,14 @@ async def bob(stores) -> tuple[ObjectId, str]:
     return await create_user(stores, "bob")
 
 
-async def upload(gql, token: str, data: bytes, content_type: str = "image/jpeg") -> str:
+async def upload(
+    gql, token: str, data: bytes, content_type: str = "image/jpeg", declared_size: int | None = None
+) -> str:
     """createUploadUrl, then PUT the bytes straight to object storage; returns the uploadId."""
     ticket = (
         await gql(
             CREATE_UPLOAD_URL,
-            {"input": {"contentType": content_type, "size": max(1, len(data))}},
+            {"input": {"contentType": content_type, "size": declared_size or max(1, len(data))}},
             token=token,
         )
     ).ok()["createUploadUrl"]

@@ -28,7 +28,7 @@ async def fetch(url: str) -> bytes:
 
 
 async def test_photo_post_from_processing_to_ready(gql, app, stores, alice, bob):
-    alice_id, alice_token = alice
+    _, alice_token = alice
     _, bob_token = bob
     photo = samples.photo(width=1600, height=1200, orientation=6, gps=True)
     upload_id = await upload(gql, alice_token, photo, "image/jpeg")
