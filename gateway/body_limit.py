@@ -1,8 +1,13 @@
 """Refuses request bodies above a size limit before the app reads them.
 
-A declared Content-Length over the limit is refused at once; a chunked body is counted as it
-streams and refused when it passes the limit. Either way the answer is 413 with a GraphQL-shaped
-body, code PAYLOAD_TOO_LARGE. Multipart requests (file uploads) get their own, larger limit.
+A declared Content-Length over the limit is refused before the app runs; a chunked body is
+counted as it streams and refused when it passes the limit. Either way the answer is 413 with a
+GraphQL-shaped body, code PAYLOAD_TOO_LARGE. Multipart requests (file uploads) get their own,
+larger limit.
+
+The rest of the body is read and discarded (up to DRAIN_LIMIT) before answering: a client that
+is still sending when the server closes gets a connection reset instead of the 413. A client
+that sent `Expect: 100-continue` is answered at once and never sends the body.
 """
 
 from __future__ import annotations
@@ -17,8 +22,23 @@ from gateway.metrics import count_refusal
 log = logging.getLogger("photogram.request")
 
 
+DRAIN_LIMIT = 32 * 1024 * 1024
+
+
 class _TooLarge(Exception):
     pass
+
+
+async def _drain(receive: Receive, already: int) -> None:
+    """Read the request body to its end, or until DRAIN_LIMIT bytes were read in all."""
+    total = already
+    while total < DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class BodySizeLimitMiddleware:
@@ -38,6 +58,8 @@ class BodySizeLimitMiddleware:
         )
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            if headers.get(b"expect", b"").lower() != b"100-continue":
+                await _drain(receive, 0)
             await self._refuse(scope, send, limit, int(declared))
             return
 
@@ -64,6 +86,7 @@ class BodySizeLimitMiddleware:
         except _TooLarge:
             if started:
                 raise
+            await _drain(receive, received)
             await self._refuse(scope, send, limit, received)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int, size: int) -> None:
@@ -89,7 +112,6 @@ class BodySizeLimitMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
                 ],
             }
         )

@@ -65,6 +65,14 @@ async def test_websocket_cap_and_multiprocess_metrics(settings, tmp_path):
             for _ in range(10):
                 resp = await client.post("/graphql", json={"query": "query Clock { serverTime }"})
                 assert resp.json()["data"]["serverTime"]
+            # Over a real socket the client gets the 413, not a reset while still sending.
+            big = b'{"query": "{ serverTime }", "pad": "' + b"x" * (5 << 20) + b'"}'
+            resp = await client.post(
+                "/graphql", content=big, headers={"content-type": "application/json"}
+            )
+            assert resp.status_code == 413
+            assert resp.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+            assert (await client.post("/graphql", json={"query": "{ serverTime }"})).is_success
 
             a, _ = await _connect(url, token)
             b, _ = await _connect(url, token)
