@@ -13,18 +13,46 @@ Every writer of a document that others write concurrently (counters on `users`, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
+from pymongo.errors import OperationFailure
+from redis.exceptions import LockError, LockNotOwnedError
 
 from datastore.stores import Stores
 
-# A lock outlives a crashed holder by at most this long; an update takes milliseconds.
-_LOCK_TIMEOUT_SECONDS = 5.0
-_WAIT_TIMEOUT_SECONDS = 30.0
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A lock outlives a crashed holder by at most this long. An update takes milliseconds, but a
+# loaded FerretDB can stall a write for seconds (SQLITE_BUSY retries), so leave slack.
+_LOCK_TIMEOUT_SECONDS = 20.0
+_WAIT_TIMEOUT_SECONDS = 60.0
 _POLL_SECONDS = 0.002
+_BUSY_ATTEMPTS = 8
+
+
+def _is_busy(exc: OperationFailure) -> bool:
+    return "SQLITE_BUSY" in str(exc) or "database is locked" in str(exc)
+
+
+async def retry_busy(op: Callable[[], Awaitable[T]]) -> T:
+    """Run a MongoDB write, retrying when FerretDB reports SQLite's "database is locked".
+
+    Why: FerretDB 1.x surfaces SQLITE_BUSY from concurrent writers as an InternalError instead
+    of waiting; the write did not happen, so running it again is safe. Other errors (and a real
+    MongoDB, which never says this) pass straight through."""
+    for attempt in range(_BUSY_ATTEMPTS):
+        try:
+            return await op()
+        except OperationFailure as exc:
+            if not _is_busy(exc) or attempt == _BUSY_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.005 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 class _LocalQueue:
@@ -69,8 +97,17 @@ async def document_lock(
                 blocking_timeout=_WAIT_TIMEOUT_SECONDS,
                 sleep=_POLL_SECONDS,
             )
-            async with lock:
+            if not await lock.acquire():
+                raise LockError(f"document lock {name} not acquired in {_WAIT_TIMEOUT_SECONDS} s")
+            try:
                 yield
+            finally:
+                try:
+                    await lock.release()
+                except LockNotOwnedError:
+                    # Held past its timeout (a stalled write): the write is done; only
+                    # exclusivity for that long was lost, so report it and carry on.
+                    log.warning("document lock %s expired while held", name)
         finally:
             queue.lock.release()
     finally:
@@ -85,7 +122,9 @@ async def update_document(
     """`update_one({"_id": doc_id}, update)` under the document's lock. Returns whether a
     document matched."""
     async with document_lock(stores, collection, doc_id):
-        result = await stores.db[collection].update_one({"_id": doc_id}, dict(update))
+        result = await retry_busy(
+            lambda: stores.db[collection].update_one({"_id": doc_id}, dict(update))
+        )
     return result.matched_count > 0
 
 
@@ -96,6 +135,8 @@ async def find_and_update_document(
     from pymongo import ReturnDocument
 
     async with document_lock(stores, collection, doc_id):
-        return await stores.db[collection].find_one_and_update(
-            {"_id": doc_id}, dict(update), return_document=ReturnDocument.AFTER
+        return await retry_busy(
+            lambda: stores.db[collection].find_one_and_update(
+                {"_id": doc_id}, dict(update), return_document=ReturnDocument.AFTER
+            )
         )

@@ -36,7 +36,7 @@ from pymongo.errors import DuplicateKeyError
 from core.cursor import decode_cursor, encode_cursor
 from core.pagination import Page
 from datastore.accounts import pair_id
-from datastore.doc_lock import update_document
+from datastore.doc_lock import retry_busy, update_document
 from datastore.mongo import register_indexes
 from datastore.stores import Stores
 
@@ -111,14 +111,13 @@ async def create_follow(
     Counters move only when this call inserted the edge, so they stay exact."""
     created = now or now_ms_precision()
     try:
-        await stores.db.follows.insert_one(
-            {
-                "_id": pair_id("follow", follower, followee),
-                "follower_id": follower,
-                "followee_id": followee,
-                "created_at": created,
-            }
-        )
+        doc = {
+            "_id": pair_id("follow", follower, followee),
+            "follower_id": follower,
+            "followee_id": followee,
+            "created_at": created,
+        }
+        await retry_busy(lambda: stores.db.follows.insert_one(doc))
     except DuplicateKeyError:
         return False
     await asyncio.gather(
@@ -135,11 +134,12 @@ async def create_follow(
 
 async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
     """Delete the edge if present. Returns whether this call deleted it."""
-    result = await stores.db.follows.delete_one({"_id": pair_id("follow", follower, followee)})
+    edge_id = pair_id("follow", follower, followee)
+    result = await retry_busy(lambda: stores.db.follows.delete_one({"_id": edge_id}))
     if result.deleted_count == 0:
         # Edges written by other tools (test factories, imports) carry a random _id.
-        result = await stores.db.follows.delete_one(
-            {"follower_id": follower, "followee_id": followee}
+        result = await retry_busy(
+            lambda: stores.db.follows.delete_one({"follower_id": follower, "followee_id": followee})
         )
     if result.deleted_count == 0:
         return False
@@ -293,23 +293,21 @@ async def is_following(stores: Stores, follower: ObjectId, followee: dict | Obje
 
 async def create_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
     try:
-        await stores.db.follow_requests.insert_one(
-            {
-                "_id": pair_id("follow_request", requester, target),
-                "requester_id": requester,
-                "target_id": target,
-                "created_at": now_ms_precision(),
-            }
-        )
+        doc = {
+            "_id": pair_id("follow_request", requester, target),
+            "requester_id": requester,
+            "target_id": target,
+            "created_at": now_ms_precision(),
+        }
+        await retry_busy(lambda: stores.db.follow_requests.insert_one(doc))
     except DuplicateKeyError:
         return False
     return True
 
 
 async def remove_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
-    result = await stores.db.follow_requests.delete_one(
-        {"_id": pair_id("follow_request", requester, target)}
-    )
+    request_id = pair_id("follow_request", requester, target)
+    result = await retry_busy(lambda: stores.db.follow_requests.delete_one({"_id": request_id}))
     return result.deleted_count > 0
 
 
@@ -389,14 +387,13 @@ async def _block_set_ready(stores: Stores, user_id: ObjectId) -> None:
 
 async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
     try:
-        await stores.db.blocks.insert_one(
-            {
-                "_id": pair_id("block", blocker, blocked),
-                "blocker_id": blocker,
-                "blocked_id": blocked,
-                "created_at": now_ms_precision(),
-            }
-        )
+        doc = {
+            "_id": pair_id("block", blocker, blocked),
+            "blocker_id": blocker,
+            "blocked_id": blocked,
+            "created_at": now_ms_precision(),
+        }
+        await retry_busy(lambda: stores.db.blocks.insert_one(doc))
     except DuplicateKeyError:
         return False
     async with stores.redis.pipeline(transaction=False) as pipe:
@@ -407,7 +404,8 @@ async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
 
 
 async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
-    result = await stores.db.blocks.delete_one({"_id": pair_id("block", blocker, blocked)})
+    block_id = pair_id("block", blocker, blocked)
+    result = await retry_busy(lambda: stores.db.blocks.delete_one({"_id": block_id}))
     if result.deleted_count == 0:
         return False
     if not await has_blocked(stores, blocked, blocker):

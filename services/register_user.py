@@ -8,6 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.errors import Conflict
 from core.events import Deps, emit
+from datastore.doc_lock import retry_busy
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
 from services.rate_limits import check_rate_limit
@@ -59,7 +60,7 @@ async def register_user(
         "last_active_at": now,
     }
     try:
-        result = await stores.db.users.insert_one(doc)
+        result = await retry_busy(lambda: stores.db.users.insert_one(doc))
     except DuplicateKeyError:
         await _taken(deps, name.lower(), normalized_email)
         raise Conflict("That username or email is taken") from None

@@ -27,24 +27,32 @@ async def test_register_returns_tokens_and_stores_only_an_argon2id_hash(gql, sto
     assert bad.codes == ["GRAPHQL_VALIDATION_FAILED"]
 
 
-@pytest.mark.parametrize(
-    "username",
-    ["", "a" * 31, ".alice", "alice.", "al..ice", "al ice", "al-ice", "alïce", "al@ice"],
-)
-async def test_invalid_usernames_are_refused_and_create_nothing(gql, stores, username):
-    body = await gql(
-        REGISTER,
-        {"input": {"username": username, "email": "x@example.test", "password": PASSWORD}},
-    )
-    assert body.codes == ["BAD_USER_INPUT"]
-    assert body.errors[0]["extensions"]["field"] == "username"
+# Loops rather than parametrize: each test case would build a fresh app and database.
+async def test_invalid_usernames_are_refused_and_create_nothing(gql, stores):
+    for username in [
+        "",
+        "a" * 31,
+        ".alice",
+        "alice.",
+        "al..ice",
+        "al ice",
+        "al-ice",
+        "alïce",
+        "al@ice",
+    ]:
+        body = await gql(
+            REGISTER,
+            {"input": {"username": username, "email": "x@example.test", "password": PASSWORD}},
+        )
+        assert body.codes == ["BAD_USER_INPUT"], username
+        assert body.errors[0]["extensions"]["field"] == "username"
     assert await stores.db.users.count_documents({}) == 0
 
 
-@pytest.mark.parametrize("username", ["a", "a" * 30, "a.b_c", "_x_", "A.1"])
-async def test_valid_edge_usernames_are_accepted(gql, username):
-    acct = await register(gql, username)
-    assert acct.username == username
+async def test_valid_edge_usernames_are_accepted(gql):
+    for username in ["a", "b" * 30, "a.b_c", "_x_", "A.1"]:
+        acct = await register(gql, username)
+        assert acct.username == username
 
 
 async def test_usernames_are_unique_case_insensitively(gql, stores):
@@ -69,33 +77,34 @@ async def test_duplicate_email_in_different_case_is_a_conflict_and_changes_nothi
     assert await stores.db.users.count_documents({}) == 1
 
 
-@pytest.mark.parametrize(
-    ("password", "reason"),
-    [
+async def test_weak_passwords_are_refused_with_a_reason(gql, stores):
+    cases = [
         ("short1", "SHORT"),
         ("erinerin", "PERSONAL"),
         ("ErInErIn", "PERSONAL"),
+        ("erin@example.test", "PERSONAL"),
         ("password123", "COMMON"),
         ("aaaaaaaaaa", "COMMON"),
         ("x" * 300, "LONG"),
-    ],
-)
-async def test_weak_passwords_are_refused_with_a_reason(gql, stores, password, reason):
-    body = await gql(
-        REGISTER,
-        {"input": {"username": "erinerin", "email": "erin@example.test", "password": password}},
-    )
-    assert body.codes == ["BAD_USER_INPUT"]
-    assert body.errors[0]["extensions"]["reason"] == reason
+    ]
+    for password, reason in cases:
+        body = await gql(
+            REGISTER,
+            {"input": {"username": "erinerin", "email": "erin@example.test", "password": password}},
+        )
+        assert body.codes == ["BAD_USER_INPUT"], password
+        assert body.errors[0]["extensions"]["reason"] == reason
     assert await stores.db.users.count_documents({}) == 0
 
 
-@pytest.mark.parametrize("email", ["", "no-at-sign", "a@b", "a b@example.test", "a@@example.test"])
-async def test_invalid_emails_are_refused(gql, stores, email):
-    body = await gql(
-        REGISTER, {"input": {"username": "frank", "email": email, "password": PASSWORD}}
-    )
-    assert body.codes == ["BAD_USER_INPUT"]
+async def test_invalid_emails_are_refused(gql, stores):
+    emails = ["", "no-at-sign", "a@b", "a b@example.test", "a@@example.test", "x" * 250 + "@e.io"]
+    for email in emails:
+        body = await gql(
+            REGISTER, {"input": {"username": "frank", "email": email, "password": PASSWORD}}
+        )
+        assert body.codes == ["BAD_USER_INPUT"], email
+        assert body.errors[0]["extensions"]["field"] == "email"
     assert await stores.db.users.count_documents({}) == 0
 
 
@@ -140,13 +149,16 @@ async def test_wrong_password_and_unknown_user_are_the_same_unauthenticated(gql)
     assert wrong.errors[0]["message"] == unknown.errors[0]["message"]
 
 
-@pytest.mark.parametrize(
-    "header",
-    ["Bearer not.a.jwt", "Bearer ", "Basic abc", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."],
-)
-async def test_malformed_tokens_are_unauthenticated(gql, header):
-    body = await gql(VIEWER, headers={"Authorization": header})
-    assert body.codes == ["UNAUTHENTICATED"]
+async def test_malformed_tokens_are_unauthenticated(gql):
+    for header in [
+        "Bearer not.a.jwt",
+        "Bearer ",
+        "Basic abc",
+        "Bearer a b",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+    ]:
+        body = await gql(VIEWER, headers={"Authorization": header})
+        assert body.codes == ["UNAUTHENTICATED"], header
 
 
 async def test_expired_forged_and_unpinned_tokens_are_unauthenticated(gql, settings):

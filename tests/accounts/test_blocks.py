@@ -1,0 +1,103 @@
+from bson import ObjectId
+
+from core.ids import to_global_id
+from services.visibility import can_see_content, visible_owner_ids
+from tests.accounts.helpers import (
+    BLOCK,
+    FOLLOW,
+    FOLLOWERS,
+    FOLLOWING,
+    UNBLOCK,
+    UPDATE,
+    USER,
+    page_all,
+    register,
+)
+from tests.accounts.test_follow_graph import Recorder
+
+
+async def test_block_removes_follows_and_requests_both_ways(gql, stores):
+    a, b = await register(gql, "blocker"), await register(gql, "blockee")
+    await gql(FOLLOW, {"id": b.id}, token=a.token)
+    await gql(FOLLOW, {"id": a.id}, token=b.token)
+    (await gql(UPDATE, {"input": {"isPrivate": True}}, token=a.token)).ok()
+    c = await register(gql, "bystander")
+    await gql(FOLLOW, {"id": a.id}, token=c.token)  # a request, unaffected by the block
+    with Recorder("user.blocked", "user.unfollowed") as rec:
+        body = await gql(BLOCK, {"id": b.id}, token=a.token)
+        assert body.ok()["block"] == {"id": b.id, "isBlockedByViewer": True}
+        await gql(BLOCK, {"id": b.id}, token=a.token)  # idempotent
+    assert sorted(n for n, _ in rec.seen) == ["user.blocked", "user.unfollowed", "user.unfollowed"]
+    assert await stores.db.follows.count_documents({}) == 0
+    assert await stores.db.blocks.count_documents({}) == 1
+    assert await stores.db.follow_requests.count_documents({}) == 1
+    docs = {d["_id"]: d async for d in stores.db.users.find({})}
+    for oid in (a.oid, b.oid):
+        assert docs[oid]["follower_count"] == docs[oid]["following_count"] == 0
+    assert await stores.redis.zcard(stores.keys("followers", a.oid)) == 0
+
+
+async def test_blocked_users_cannot_follow_or_see_each_other(gql, stores):
+    a, b = await register(gql, "quiet"), await register(gql, "loud")
+    await gql(BLOCK, {"id": b.id}, token=a.token)
+    # The blocked side can neither follow nor find the blocker.
+    assert (await gql(FOLLOW, {"id": a.id}, token=b.token)).codes == ["FORBIDDEN"]
+    assert (await gql(USER, {"id": a.id}, token=b.token)).codes == ["NOT_FOUND"]
+    assert (await gql(USER, {"username": "quiet"}, token=b.token)).codes == ["NOT_FOUND"]
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await gql(node, {"id": a.id}, token=b.token)).ok() == {"node": None}
+    # The blocker still sees the profile (to unblock) but not the content, and cannot follow.
+    assert (await gql(USER, {"id": b.id}, token=a.token)).ok()["user"]["isBlockedByViewer"]
+    assert (await gql(FOLLOW, {"id": b.id}, token=a.token)).codes == ["FORBIDDEN"]
+    for query in (FOLLOWERS, FOLLOWING):
+        assert (await gql(query, {"id": a.id}, token=b.token)).codes == ["NOT_FOUND"]
+        assert (await gql(query, {"id": b.id}, token=a.token)).codes == ["FORBIDDEN"]
+    assert await stores.db.follows.count_documents({}) == 0
+
+    docs = {d["_id"]: d async for d in stores.db.users.find({})}
+    assert not await can_see_content(stores, a.oid, docs[b.oid])
+    assert not await can_see_content(stores, b.oid, docs[a.oid])
+    assert await visible_owner_ids(stores, b.oid, docs.values()) == {b.oid}
+
+    await gql(UNBLOCK, {"id": b.id}, token=a.token)
+    await gql(UNBLOCK, {"id": b.id}, token=a.token)
+    assert (await gql(FOLLOW, {"id": a.id}, token=b.token)).ok()["follow"]["status"] == (
+        "FOLLOWING"
+    )
+    assert await page_all(gql, FOLLOWERS, a.id, b.token) == ["loud"]
+
+
+async def test_mutual_blocks_and_the_block_set_rebuild(gql, stores):
+    a, b = await register(gql, "one"), await register(gql, "two")
+    await gql(BLOCK, {"id": b.id}, token=a.token)
+    await gql(BLOCK, {"id": a.id}, token=b.token)
+    await gql(UNBLOCK, {"id": b.id}, token=a.token)
+    # b still blocks a: the pair stays hidden from each other.
+    assert (await gql(FOLLOW, {"id": b.id}, token=a.token)).codes == ["FORBIDDEN"]
+    # Redis lost: the block set comes back from MongoDB.
+    await stores.redis.delete(stores.keys("blockrel", a.oid))
+    assert (await gql(FOLLOW, {"id": b.id}, token=a.token)).codes == ["FORBIDDEN"]
+
+
+async def test_block_bad_inputs(gql):
+    a = await register(gql, "solo")
+    assert (await gql(BLOCK, {"id": a.id}, token=a.token)).codes == ["BAD_USER_INPUT"]
+    ghost = to_global_id("User", ObjectId())
+    assert (await gql(BLOCK, {"id": ghost}, token=a.token)).codes == ["NOT_FOUND"]
+    assert (await gql(BLOCK, {"id": a.id})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_visible_owner_ids_for_anonymous_and_private(gql, stores):
+    pub, priv, viewer = [await register(gql, n) for n in ("pub", "privy", "viewer")]
+    await gql(UPDATE, {"input": {"isPrivate": True}}, token=priv.token)
+    docs = {d["_id"]: d async for d in stores.db.users.find({})}
+    assert await visible_owner_ids(stores, None, docs.values()) == {pub.oid, viewer.oid}
+    assert await visible_owner_ids(stores, viewer.oid, docs.values()) == {pub.oid, viewer.oid}
+    await gql(FOLLOW, {"id": priv.id}, token=viewer.token)
+    await gql(
+        "mutation($id: ID!) { approveFollowRequest(userId: $id) { id } }",
+        {"id": viewer.id},
+        token=priv.token,
+    )
+    docs = {d["_id"]: d async for d in stores.db.users.find({})}
+    assert await visible_owner_ids(stores, viewer.oid, docs.values()) == set(docs)

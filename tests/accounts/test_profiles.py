@@ -1,0 +1,65 @@
+from datetime import UTC, datetime, timedelta
+
+from tests.accounts.helpers import UPDATE, VIEWER, register
+
+PROFILE = "{ viewer { fullName bio website isPrivate } }"
+
+
+async def test_update_profile_changes_only_given_fields(gql):
+    acct = await register(gql, "profiled", full_name="Pro Filed")
+    body = await gql(
+        UPDATE,
+        {"input": {"bio": "  hello  ", "website": "example.org/me"}},
+        token=acct.token,
+    )
+    assert body.ok()["updateProfile"] == {
+        "id": acct.id,
+        "fullName": "Pro Filed",
+        "bio": "hello",
+        "website": "https://example.org/me",
+        "isPrivate": False,
+    }
+    await gql(UPDATE, {"input": {"fullName": "New  Name", "website": ""}}, token=acct.token)
+    assert (await gql(PROFILE, token=acct.token)).ok()["viewer"] == {
+        "fullName": "New Name",
+        "bio": "hello",
+        "website": None,
+        "isPrivate": False,
+    }
+
+
+async def test_bad_profile_input_changes_nothing(gql, stores):
+    acct = await register(gql, "strict")
+    (await gql(VIEWER, token=acct.token)).ok()  # records activity, so nothing else changes
+    before = await stores.db.users.find_one({"_id": acct.oid})
+    changes = [
+        {"bio": "x" * 151},
+        {"fullName": "n" * 65},
+        {"website": "javascript:alert(1)"},
+        {"website": "ftp://example.org"},
+        {"website": "https://exa mple.org"},
+        {"bio": "fine", "website": "not a url"},
+    ]
+    for change in changes:
+        body = await gql(UPDATE, {"input": change}, token=acct.token)
+        assert body.codes == ["BAD_USER_INPUT"], change
+    assert await stores.db.users.find_one({"_id": acct.oid}) == before
+
+
+async def test_update_profile_needs_a_viewer(gql):
+    assert (await gql(UPDATE, {"input": {"bio": "x"}})).codes == ["UNAUTHENTICATED"]
+
+
+async def test_last_active_at_is_touched_at_most_once_per_window(gql, stores):
+    acct = await register(gql, "active")
+    old = (datetime.now(UTC) - timedelta(days=40)).replace(microsecond=0)
+    await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
+    await stores.redis.delete(stores.keys("active", acct.oid))
+    (await gql(VIEWER, token=acct.token)).ok()
+    first = (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"]
+    assert first > old + timedelta(days=39)
+    await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
+    (await gql("{ serverTime }", token=acct.token)).ok()
+    # Within the window: no second write.
+    assert (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"] == old
+    assert await stores.redis.ttl(stores.keys("active", acct.oid)) > 0
