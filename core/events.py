@@ -8,6 +8,7 @@ with handlers are listed in HANDLER_MODULES so API and worker processes load the
 Events (payload keyword arguments):
   user.followed        follower_id, followee_id
   user.unfollowed      follower_id, followee_id
+  user.follow_requested requester_id, target_id
   user.blocked         blocker_id, blocked_id
   user.privacy_changed user_id, is_private
   user.registered      user_id                  (search indexes the new account)
@@ -48,7 +49,7 @@ Handler = Callable[..., Awaitable[None]]
 _HANDLERS: dict[str, list[Handler]] = {}
 
 # Modules whose import registers handlers (the feed engine, notifications, search indexes...).
-HANDLER_MODULES: list[str] = ["feed.handlers"]
+HANDLER_MODULES: list[str] = ["feed.handlers", "services.interaction_events"]
 # Counts likes, comments, follows and posts for /metrics (gateway/event_metrics.py).
 HANDLER_MODULES.append("gateway.event_metrics")
 HANDLER_MODULES.append("search.handlers")

@@ -5,5 +5,6 @@ Add a line here when a new module calls `register_indexes`.
 
 import datastore.accounts  # noqa: F401
 import datastore.graph  # noqa: F401
+import services.interactions_base  # noqa: F401
 import services.posts_indexes  # noqa: F401
 import worker.failures  # noqa: F401

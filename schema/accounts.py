@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from bson import ObjectId
@@ -14,6 +15,11 @@ from resolvers import accounts as r
 from schema.connection import Connection
 from schema.node import Node, register_node
 from schema.posts import Media, Post, avatar_of, user_posts
+
+if TYPE_CHECKING:
+    from schema.interactions import ShareConnection
+
+ShareConnectionRef = Annotated["ShareConnection", strawberry.lazy("schema.interactions")]
 
 
 @strawberry.type
@@ -133,6 +139,16 @@ class User(Node):
     ) -> Connection[User] | None:
         page = await r.resolve_follow_requests(info.context, self.doc, first, after)
         return Connection[User].from_page(page, User.from_doc)
+
+    @strawberry.field(
+        description="Posts others shared with this user, newest first; only the user sees it."
+    )
+    async def shared_with_me(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> ShareConnectionRef | None:
+        from schema.interactions import shared_with_me
+
+        return await shared_with_me(info, self.key, first, after)
 
 
 async def _fetch_user(context, key: ObjectId) -> User | None:

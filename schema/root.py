@@ -16,11 +16,19 @@ from gateway.setup import batching_config, gateway_extensions
 from resolvers.accounts_activity import TouchViewerActivity
 from schema.accounts import AccountsMutation, AccountsQuery, User
 from schema.core import CoreQuery, CoreSubscription
+from schema.interactions import (
+    InteractionsMutation,
+    InteractionsQuery,
+    InteractionsSubscription,
+)
 from schema.posts import Location, Post, PostsMutation, PostsQuery
 
 QUERIES: list[type] = [CoreQuery, AccountsQuery, PostsQuery]
 MUTATIONS: list[type] = [AccountsMutation, PostsMutation]
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
+QUERIES.append(InteractionsQuery)
+MUTATIONS.append(InteractionsMutation)
+SUBSCRIPTIONS.append(InteractionsSubscription)
 # Types reachable only through interfaces (e.g. via `node`) must be listed to be in the schema.
 EXTRA_TYPES: list[type] = [User, Post, Location]
 

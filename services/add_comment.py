@@ -1,0 +1,74 @@
+"""addComment: 1 to 2,200 characters, optionally replying to a comment of the same post.
+
+Replies are one level deep, as on Instagram: a reply to a reply attaches to the top-level
+comment. Every comment document inserted adds one to the post's `comment_count` and every one
+deleted (by whoever deletes it) removes one, so the count stays equal to the collection even
+when a reply races the deletion of its parent.
+"""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from core.errors import BadInput, NotFound
+from core.events import Deps, emit
+from datastore.doc_lock import update_document
+from realtime.channels import publish_post_update
+from services.engagement_counters import bump_post_counters
+from services.interactions_base import COMMENT_MAX_CHARS, load_visible_post, now
+from services.rate_limits import check_rate_limit
+
+
+def clean_comment_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise BadInput("A comment cannot be empty", argument="text")
+    if len(text) > COMMENT_MAX_CHARS:
+        raise BadInput(
+            f"A comment has at most {COMMENT_MAX_CHARS} characters",
+            argument="text",
+            maximum=COMMENT_MAX_CHARS,
+        )
+    return text
+
+
+async def add_comment(
+    deps: Deps,
+    viewer_id: ObjectId,
+    post_id: ObjectId,
+    text: str,
+    reply_to_id: ObjectId | None = None,
+) -> dict:
+    stores = deps.stores
+    text = clean_comment_text(text)
+    await load_visible_post(stores, viewer_id, post_id)
+    await check_rate_limit(stores, "comment", viewer_id)
+    root_id: ObjectId | None = None
+    if reply_to_id is not None:
+        parent = await stores.db.comments.find_one({"_id": reply_to_id})
+        if parent is None or parent["post_id"] != post_id:
+            raise NotFound("The comment to reply to was not found on this post")
+        root_id = parent.get("reply_to_id") or parent["_id"]
+    doc = {
+        "post_id": post_id,
+        "author_id": viewer_id,
+        "text": text,
+        "reply_to_id": root_id,
+        "reply_count": 0,
+        "created_at": now(),
+    }
+    doc["_id"] = (await stores.db.comments.insert_one(doc)).inserted_id
+    if await bump_post_counters(stores, post_id, {"comment_count": 1}) is None:
+        await stores.db.comments.delete_one({"_id": doc["_id"]})
+        raise NotFound("Post not found")
+    if root_id is not None and not await update_document(
+        stores, "comments", root_id, {"$inc": {"reply_count": 1}}
+    ):
+        # The parent was deleted meanwhile; whoever deletes our reply takes its count back.
+        removed = await stores.db.comments.delete_one({"_id": doc["_id"]})
+        if removed.deleted_count:
+            await bump_post_counters(stores, post_id, {"comment_count": -1})
+        raise NotFound("The comment to reply to was deleted")
+    await emit("comment.added", deps, comment_id=doc["_id"], post_id=post_id, author_id=viewer_id)
+    await publish_post_update(stores, post_id)
+    return doc

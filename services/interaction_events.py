@@ -1,0 +1,133 @@
+"""Reactions to domain events: notifications (likes, comments, mentions, follows) and the
+clean-up that deleting a post or blocking a user needs. Listed in core.events.HANDLER_MODULES."""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from core.events import Deps, on
+from datastore.stores import Stores
+from realtime.channels import publish_feed_updates
+from services.interactions_base import may_see_post
+from services.notify import notify, remove_actor_between, withdraw
+from services.text import parse_mentions
+
+
+@on("post.liked")
+async def _notify_like(
+    deps: Deps, *, post_id: ObjectId, user_id: ObjectId, author_id: ObjectId, **_: object
+) -> None:
+    await notify(
+        deps.stores, recipient_id=author_id, type_="LIKE", actor_id=user_id, post_id=post_id
+    )
+
+
+@on("comment.added")
+async def _notify_comment(
+    deps: Deps, *, comment_id: ObjectId, post_id: ObjectId, author_id: ObjectId, **_: object
+) -> None:
+    stores = deps.stores
+    post = await stores.db.posts.find_one({"_id": post_id})
+    comment = await stores.db.comments.find_one({"_id": comment_id})
+    if post is None or comment is None:
+        return
+    await notify(
+        stores,
+        recipient_id=post["author_id"],
+        type_="COMMENT",
+        actor_id=author_id,
+        post_id=post_id,
+        comment_id=comment_id,
+    )
+    # The post's author already hears of the comment itself.
+    await _notify_mentions(
+        stores,
+        post,
+        parse_mentions(comment["text"]),
+        actor_id=author_id,
+        comment_id=comment_id,
+        skip={post["author_id"]},
+    )
+
+
+@on("post.ready")
+@on("post.edited")
+async def _notify_caption_mentions(
+    deps: Deps, *, post_id: ObjectId, author_id: ObjectId, **_: object
+) -> None:
+    post = await deps.stores.db.posts.find_one({"_id": post_id})
+    if post is None or post.get("status") != "READY":
+        return
+    names = post.get("mentions") or parse_mentions(post.get("caption") or "")
+    # The group key is per post, so a post edited or re-announced never notifies one person twice.
+    await _notify_mentions(deps.stores, post, names, actor_id=author_id, comment_id=None)
+
+
+async def _notify_mentions(
+    stores: Stores,
+    post: dict,
+    usernames: list[str],
+    *,
+    actor_id: ObjectId,
+    comment_id: ObjectId | None,
+    skip: set[ObjectId] | None = None,
+) -> None:
+    if not usernames:
+        return
+    users = stores.db.users.find(
+        {"username_lower": {"$in": [u.lower() for u in usernames[:50]]}}, projection={"_id": 1}
+    )
+    async for user in users:
+        if user["_id"] in (skip or ()) or not await may_see_post(stores, user["_id"], post):
+            continue
+        await notify(
+            stores,
+            recipient_id=user["_id"],
+            type_="MENTION",
+            actor_id=actor_id,
+            post_id=post["_id"],
+            comment_id=comment_id,
+        )
+
+
+@on("user.followed")
+async def _notify_follow(
+    deps: Deps, *, follower_id: ObjectId, followee_id: ObjectId, **_: object
+) -> None:
+    # An approved request becomes a follow: the request notification has been answered.
+    await withdraw(
+        deps.stores, recipient_id=followee_id, type_="FOLLOW_REQUEST", actor_id=follower_id
+    )
+    await notify(deps.stores, recipient_id=followee_id, type_="FOLLOW", actor_id=follower_id)
+
+
+@on("user.follow_requested")
+async def _notify_follow_request(
+    deps: Deps, *, requester_id: ObjectId, target_id: ObjectId, **_: object
+) -> None:
+    await notify(deps.stores, recipient_id=target_id, type_="FOLLOW_REQUEST", actor_id=requester_id)
+
+
+@on("user.blocked")
+async def _forget_blocked(
+    deps: Deps, *, blocker_id: ObjectId, blocked_id: ObjectId, **_: object
+) -> None:
+    await remove_actor_between(deps.stores, blocker_id, blocked_id)
+
+
+@on("post.deleted")
+async def _forget_post(deps: Deps, *, post_id: ObjectId, **_: object) -> None:
+    db = deps.stores.db
+    for collection in (db.likes, db.comments, db.shares, db.notifications):
+        await collection.delete_many({"post_id": post_id})
+
+
+@on("feed.delivered")
+async def _announce_feed_update(
+    deps: Deps, *, post_ids: list[str], user_ids: list[ObjectId], **_: object
+) -> None:
+    """Tell live `feedUpdated` subscribers that fan-out put posts at the top of their feed."""
+    ids = [ObjectId(p) for p in post_ids if ObjectId.is_valid(str(p))]
+    if ids and user_ids:
+        # ObjectIds grow with creation time: the largest is the newest post delivered.
+        await publish_feed_updates(deps.stores, list(user_ids), len(ids), max(ids))

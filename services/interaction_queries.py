@@ -1,0 +1,185 @@
+"""Reads: likers, comments, notifications, the share inbox, and marking notifications read.
+
+Every list is a keyset page (never an offset) with a signed cursor, and hides people the viewer
+blocked or was blocked by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING
+
+from core.cursor import decode_cursor, encode_cursor
+from core.errors import BadInput, NotFound
+from core.ids import parse_object_id
+from core.pagination import Page
+from datastore.stores import Stores
+from services.interactions_base import blocked_ids, from_ms, to_ms
+from services.visibility import visible_owner_ids
+
+
+def _after_id(kind: str, after: str | None) -> ObjectId | None:
+    return parse_object_id(decode_cursor(kind, after)) if after else None
+
+
+async def _id_page(
+    collection: Any,
+    query: dict[str, Any],
+    *,
+    kind: str,
+    first: int,
+    after: str | None,
+    descending: bool,
+) -> Page[dict]:
+    """A page of `collection` in `_id` order (ObjectIds grow with creation time)."""
+    after_id = _after_id(kind, after)
+    if after_id is not None:
+        query = {**query, "_id": {"$lt" if descending else "$gt": after_id}}
+    direction = DESCENDING if descending else ASCENDING
+    docs = [d async for d in collection.find(query).sort("_id", direction).limit(first + 1)]
+    items = docs[:first]
+    return Page(items, [encode_cursor(kind, str(d["_id"])) for d in items], len(docs) > first)
+
+
+async def likers_page(
+    stores: Stores, viewer: ObjectId | None, post_id: ObjectId, first: int, after: str | None
+) -> Page[dict]:
+    """Like documents of a post, newest first."""
+    hidden = await blocked_ids(stores, viewer)
+    query: dict[str, Any] = {"post_id": post_id}
+    if hidden:
+        query["user_id"] = {"$nin": list(hidden)}
+    return await _id_page(
+        stores.db.likes, query, kind="likers", first=first, after=after, descending=True
+    )
+
+
+async def comments_page(
+    stores: Stores,
+    viewer: ObjectId | None,
+    post_id: ObjectId,
+    first: int,
+    after: str | None,
+    *,
+    reply_to_id: ObjectId | None = None,
+) -> Page[dict]:
+    """Top-level comments of a post (or the replies to one comment), oldest first."""
+    hidden = await blocked_ids(stores, viewer)
+    query: dict[str, Any] = {"post_id": post_id, "reply_to_id": reply_to_id}
+    if hidden:
+        query["author_id"] = {"$nin": list(hidden)}
+    kind = "comments" if reply_to_id is None else f"replies:{reply_to_id}"
+    return await _id_page(
+        stores.db.comments, query, kind=kind, first=first, after=after, descending=False
+    )
+
+
+async def viewer_liked(
+    stores: Stores, viewer: ObjectId, post_ids: Iterable[ObjectId]
+) -> set[ObjectId]:
+    """Which of `post_ids` `viewer` likes: one query for a whole page of posts."""
+    ids = list(post_ids)
+    if not ids:
+        return set()
+    cursor = stores.db.likes.find(
+        {"user_id": viewer, "post_id": {"$in": ids}}, projection={"post_id": 1}
+    )
+    return {d["post_id"] async for d in cursor}
+
+
+# --- notifications -------------------------------------------------------------------------
+_NOTIFICATION_ORDER = [("updated_at", DESCENDING), ("_id", DESCENDING)]
+
+
+def _before(t_ms: int, oid: ObjectId, *, inclusive: bool) -> dict[str, Any]:
+    t = from_ms(t_ms)
+    return {
+        "$or": [
+            {"updated_at": {"$lt": t}},
+            {"updated_at": t, "_id": {"$lte" if inclusive else "$lt": oid}},
+        ]
+    }
+
+
+async def notifications_page(
+    stores: Stores, viewer: ObjectId, first: int, after: str | None
+) -> Page[dict]:
+    """The viewer's notifications, most recent activity first (a group that gains an actor
+    moves back to the top)."""
+    query: dict[str, Any] = {"recipient_id": viewer}
+    if after:
+        payload = decode_cursor("notifications", after)
+        try:
+            t_ms, hex_id = int(payload[0]), str(payload[1])
+        except (TypeError, ValueError, IndexError) as exc:
+            raise BadInput("Malformed cursor", argument="after") from exc
+        query.update(_before(t_ms, parse_object_id(hex_id), inclusive=False))
+    docs = [
+        d
+        async for d in stores.db.notifications.find(query)
+        .sort(_NOTIFICATION_ORDER)
+        .limit(first + 1)
+    ]
+    items = docs[:first]
+    cursors = [
+        encode_cursor("notifications", [to_ms(d["updated_at"]), str(d["_id"])]) for d in items
+    ]
+    return Page(items, cursors, len(docs) > first)
+
+
+async def unread_notification_count(stores: Stores, viewer: ObjectId) -> int:
+    return await stores.db.notifications.count_documents({"recipient_id": viewer, "read": False})
+
+
+async def mark_notifications_read(stores: Stores, viewer: ObjectId, up_to: ObjectId | None) -> int:
+    """Mark read the notification `up_to` and everything older in the list (all when None);
+    returns how many changed."""
+    query: dict[str, Any] = {"recipient_id": viewer, "read": False}
+    if up_to is not None:
+        anchor = await stores.db.notifications.find_one({"_id": up_to})
+        if anchor is None or anchor["recipient_id"] != viewer:
+            raise NotFound("Notification not found")
+        query.update(_before(to_ms(anchor["updated_at"]), anchor["_id"], inclusive=True))
+    result = await stores.db.notifications.update_many(query, {"$set": {"read": True}})
+    return result.modified_count
+
+
+# --- share inbox ---------------------------------------------------------------------------
+async def shared_with_me_page(
+    stores: Stores, viewer: ObjectId, first: int, after: str | None
+) -> Page[dict]:
+    """Shares received, newest first. A share whose post the viewer can no longer see (deleted,
+    made private, blocked) or whose sender is blocked is left out."""
+    hidden = await blocked_ids(stores, viewer)
+    query: dict[str, Any] = {"recipient_id": viewer}
+    if hidden:
+        query["sender_id"] = {"$nin": list(hidden)}
+    page = await _id_page(
+        stores.db.shares, query, kind="shares", first=first, after=after, descending=True
+    )
+    posts = {
+        p["_id"]: p
+        async for p in stores.db.posts.find(
+            {"_id": {"$in": [s["post_id"] for s in page.items]}},
+            projection={"author_id": 1, "status": 1},
+        )
+    }
+    authors = [
+        u
+        async for u in stores.db.users.find(
+            {"_id": {"$in": list({p["author_id"] for p in posts.values()})}},
+            projection={"is_private": 1},
+        )
+    ]
+    visible = await visible_owner_ids(stores, viewer, authors)
+    keep = [
+        i
+        for i, s in enumerate(page.items)
+        if (p := posts.get(s["post_id"])) is not None
+        and p.get("status") == "READY"
+        and p["author_id"] in visible
+    ]
+    return Page([page.items[i] for i in keep], [page.cursors[i] for i in keep], page.has_next)

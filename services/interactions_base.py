@@ -1,0 +1,104 @@
+"""What likes, comments, shares and notifications share: their indexes, the "may this user act
+on this post" check, and small helpers. No GraphQL here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from core.errors import NotFound
+from datastore.mongo import register_indexes
+from datastore.stores import Stores
+from services.visibility import can_see_content
+
+COMMENT_MAX_CHARS = 2200
+SHARE_MAX_RECIPIENTS = 20
+
+# The unique indexes are what make likes and shares idempotent under concurrency: a counter
+# moves only when the insert (or delete) of the edge it counts really happened.
+register_indexes(
+    "likes",
+    [
+        IndexModel([("post_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("user_id", ASCENDING), ("post_id", ASCENDING)]),
+    ],
+)
+register_indexes(
+    "comments",
+    [
+        IndexModel([("post_id", ASCENDING), ("reply_to_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("reply_to_id", ASCENDING), ("_id", ASCENDING)]),
+    ],
+)
+register_indexes(
+    "shares",
+    [
+        IndexModel(
+            [("post_id", ASCENDING), ("sender_id", ASCENDING), ("recipient_id", ASCENDING)],
+            unique=True,
+        ),
+        IndexModel([("recipient_id", ASCENDING), ("_id", DESCENDING)]),
+    ],
+)
+register_indexes(
+    "notifications",
+    [
+        # One document per (recipient, group): grouping and "repeat the action, still one
+        # notification" both rest on this index.
+        IndexModel([("recipient_id", ASCENDING), ("group_key", ASCENDING)], unique=True),
+        IndexModel([("recipient_id", ASCENDING), ("updated_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("recipient_id", ASCENDING), ("read", ASCENDING)]),
+        IndexModel([("post_id", ASCENDING)]),
+        IndexModel([("comment_id", ASCENDING)]),
+    ],
+)
+
+
+def now() -> datetime:
+    """Now, truncated to the millisecond MongoDB stores, so a time read back equals the one
+    written (cursors compare them)."""
+    t = datetime.now(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def to_ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+async def may_see_post(stores: Stores, viewer: ObjectId | None, post: dict) -> bool:
+    """May `viewer` see `post`? Only READY posts exist for anyone but their author, and the
+    author's account rules (private, blocks) decide the rest."""
+    if post.get("status") != "READY" and viewer != post.get("author_id"):
+        return False
+    author = await stores.db.users.find_one({"_id": post["author_id"]})
+    if author is None:
+        return False
+    return await can_see_content(stores, viewer, author)
+
+
+async def load_visible_post(stores: Stores, viewer: ObjectId | None, post_id: ObjectId) -> dict:
+    """The post, if `viewer` may see it; NOT_FOUND otherwise (a hidden post is not confirmed to
+    exist)."""
+    post = await stores.db.posts.find_one({"_id": post_id})
+    if post is None or not await may_see_post(stores, viewer, post):
+        raise NotFound("Post not found")
+    return post
+
+
+async def blocked_ids(stores: Stores, viewer: ObjectId | None) -> set[ObjectId]:
+    """Everyone `viewer` blocked or was blocked by: their actions are hidden from `viewer`."""
+    if viewer is None:
+        return set()
+    out: set[ObjectId] = set()
+    async for b in stores.db.blocks.find(
+        {"$or": [{"blocker_id": viewer}, {"blocked_id": viewer}]},
+        projection={"blocker_id": 1, "blocked_id": 1},
+    ):
+        out.add(b["blocked_id"] if b["blocker_id"] == viewer else b["blocker_id"])
+    return out

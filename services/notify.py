@@ -1,0 +1,185 @@
+"""Create (or grow) a notification and push it to the recipient's live subscriptions.
+
+One document per (recipient, group_key), its `_id` derived from the pair, so finding a group
+is a primary-key read and creating it twice fails on the `_id` (atomic on FerretDB too). Likes
+on one post share a group, so "alice and 3 others liked your post" is one notification whose
+`actor_ids` and `actor_count` grow; an actor already in a group does not count, bump or re-push
+it, which is why liking and unliking fifty times yields one notification and one push. Nobody
+is notified of their own action or by someone they blocked (or who blocked them).
+
+On FerretDB (serialize_document_writes) writers of one group are serialized by its lock, and
+actors arriving meanwhile are queued in Redis and applied in one write by the next holder: 200
+people liking a post at once cost a few MongoDB writes and a few pushes, not 200 of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from datastore.doc_lock import document_lock
+from datastore.stores import Stores
+from realtime.channels import publish_notification
+from services.interactions_base import now
+from services.visibility import blocked_between
+
+NotificationType = Literal["LIKE", "COMMENT", "FOLLOW", "FOLLOW_REQUEST", "MENTION", "SHARE"]
+
+_PENDING_TTL_SECONDS = 24 * 3600
+
+
+def group_key(
+    type_: NotificationType,
+    *,
+    actor_id: ObjectId,
+    post_id: ObjectId | None = None,
+    comment_id: ObjectId | None = None,
+) -> str:
+    if type_ == "LIKE":
+        return f"LIKE:{post_id}"
+    if type_ == "COMMENT":
+        return f"COMMENT:{comment_id}"
+    if type_ == "MENTION":
+        return f"MENTION:{comment_id}" if comment_id else f"MENTION:post:{post_id}"
+    if type_ == "SHARE":
+        return f"SHARE:{post_id}:{actor_id}"
+    return f"{type_}:{actor_id}"
+
+
+def notification_id(recipient_id: ObjectId, key: str) -> ObjectId:
+    """The `_id` of a recipient's notification group."""
+    return ObjectId(hashlib.sha256(f"{recipient_id}|{key}".encode()).digest()[:12])
+
+
+async def notify(
+    stores: Stores,
+    *,
+    recipient_id: ObjectId,
+    type_: NotificationType,
+    actor_id: ObjectId,
+    post_id: ObjectId | None = None,
+    comment_id: ObjectId | None = None,
+) -> bool:
+    """Record that `actor_id` did `type_` to `recipient_id`. Returns False when nobody is to be
+    notified (own action, a block) or the actor is already in the group."""
+    if recipient_id == actor_id or await blocked_between(stores, recipient_id, actor_id):
+        return False
+    key = group_key(type_, actor_id=actor_id, post_id=post_id, comment_id=comment_id)
+    nid = notification_id(recipient_id, key)
+    base = {
+        "_id": nid,
+        "recipient_id": recipient_id,
+        "type": type_,
+        "post_id": post_id,
+        "comment_id": comment_id,
+        "group_key": key,
+    }
+    if not stores.settings.serialize_document_writes:
+        added = await _add_atomically(stores, base, actor_id)
+    else:
+        added = await _add_coalesced(stores, base, actor_id)
+    if added:
+        await publish_notification(stores, recipient_id, nid)
+    return added
+
+
+async def _add_atomically(stores: Stores, base: dict, actor_id: ObjectId) -> bool:
+    """MongoDB: a guarded update (the actor not yet in the group) is atomic on its own."""
+    t = now()
+    for _ in range(2):
+        result = await stores.db.notifications.update_one(
+            {"_id": base["_id"], "actor_ids": {"$ne": actor_id}},
+            {
+                "$push": {"actor_ids": actor_id},
+                "$inc": {"actor_count": 1},
+                "$set": {"updated_at": t, "read": False},
+            },
+        )
+        if result.matched_count:
+            return True
+        try:
+            await stores.db.notifications.insert_one(
+                {
+                    **base,
+                    "actor_ids": [actor_id],
+                    "actor_count": 1,
+                    "read": False,
+                    "created_at": t,
+                    "updated_at": t,
+                }
+            )
+            return True
+        except DuplicateKeyError:
+            continue  # exists: we are already in it, or the retry's update joins it
+    return False
+
+
+async def _add_coalesced(stores: Stores, base: dict, actor_id: ObjectId) -> bool:
+    nid = base["_id"]
+    pending = stores.keys("pending", "notif", nid)
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        pipe.rpush(pending, str(actor_id))
+        pipe.expire(pending, _PENDING_TTL_SECONDS)
+        await pipe.execute()
+    async with document_lock(stores, "notifications", nid):
+        queued = await stores.redis.lrange(pending, 0, -1)
+        if not queued:
+            return False  # an earlier holder applied (and pushed) our actor
+        doc = await stores.db.notifications.find_one({"_id": nid}, projection={"actor_ids": 1})
+        known = set(doc["actor_ids"]) if doc else set()
+        # actor_ids is kept oldest first (FerretDB ignores $push's $position); readers reverse.
+        new = [a for a in dict.fromkeys(ObjectId(q) for q in queued) if a not in known]
+        t = now()
+        if new and doc is None:
+            await stores.db.notifications.insert_one(
+                {
+                    **base,
+                    "actor_ids": new,
+                    "actor_count": len(new),
+                    "read": False,
+                    "created_at": t,
+                    "updated_at": t,
+                }
+            )
+        elif new:
+            await stores.db.notifications.update_one(
+                {"_id": nid},
+                {
+                    "$push": {"actor_ids": {"$each": new}},
+                    "$inc": {"actor_count": len(new)},
+                    "$set": {"updated_at": t, "read": False},
+                },
+            )
+        # Drop only what we consumed: actors queued meanwhile wait for the next holder.
+        await stores.redis.ltrim(pending, len(queued), -1)
+    return bool(new)
+
+
+async def withdraw(
+    stores: Stores, *, recipient_id: ObjectId, type_: NotificationType, actor_id: ObjectId
+) -> None:
+    """Remove a notification that no longer stands (a follow request that was answered)."""
+    nid = notification_id(recipient_id, group_key(type_, actor_id=actor_id))
+    async with document_lock(stores, "notifications", nid):
+        await stores.db.notifications.delete_one({"_id": nid})
+
+
+async def remove_actor_between(stores: Stores, a: ObjectId, b: ObjectId) -> None:
+    """After a block: neither side keeps notifications of the other's actions."""
+    for recipient, actor in ((a, b), (b, a)):
+        ids = [
+            n["_id"]
+            async for n in stores.db.notifications.find(
+                {"recipient_id": recipient, "actor_ids": actor}, projection={"_id": 1}
+            )
+        ]
+        for nid in ids:
+            async with document_lock(stores, "notifications", nid):
+                await stores.db.notifications.update_one(
+                    {"_id": nid, "actor_ids": actor},
+                    {"$pull": {"actor_ids": actor}, "$inc": {"actor_count": -1}},
+                )
+                await stores.db.notifications.delete_one({"_id": nid, "actor_count": {"$lte": 0}})
