@@ -120,25 +120,39 @@ def render_post_image(
     """Renditions of a cleaned image: each width in POST_WIDTHS no wider than the image (at least
     one), WebP and optionally JPEG, plus a square thumbnail and a blurhash."""
     width, height = im.size
-    out = ImageSet(
+    # Largest first, each from the one before: every step is a small downscale, so Lanczos
+    # from the previous rendition looks the same and costs a fraction of starting over.
+    targets = sorted({min(w, width) for w in POST_WIDTHS}, reverse=True)
+    source = im
+    renditions: list[Rendition] = []
+    for target in targets:
+        size = (target, max(1, round(height * target / width)))
+        source = _resize(source, size)
+        encoded = [Rendition(f"w{target}.webp", _encode(source, "WEBP"), "image/webp", *size)]
+        if jpeg:
+            encoded.append(
+                Rendition(f"w{target}.jpg", _encode(source, "JPEG"), "image/jpeg", *size)
+            )
+        renditions[:0] = encoded
+    base = _resize(im, _fit_within(im.size, max(THUMBNAIL_SIZE * 2, 64)))
+    side = min(THUMBNAIL_SIZE, width, height)
+    thumb = ImageOps.fit(base, (side, side), Image.Resampling.LANCZOS)
+    return ImageSet(
         width=(original_size or im.size)[0],
         height=(original_size or im.size)[1],
-        blurhash=_placeholder(im),
+        blurhash=_placeholder(base),
+        renditions=renditions,
+        thumbnail=Rendition("thumb.webp", _encode(thumb, "WEBP"), "image/webp", side, side),
     )
-    for target in sorted({min(w, width) for w in POST_WIDTHS}):
-        size = (target, max(1, round(height * target / width)))
-        resized = _resize(im, size)
-        out.renditions.append(
-            Rendition(f"w{target}.webp", _encode(resized, "WEBP"), "image/webp", *size)
-        )
-        if jpeg:
-            out.renditions.append(
-                Rendition(f"w{target}.jpg", _encode(resized, "JPEG"), "image/jpeg", *size)
-            )
-    side = min(THUMBNAIL_SIZE, width, height)
-    thumb = ImageOps.fit(im, (side, side), Image.Resampling.LANCZOS)
-    out.thumbnail = Rendition("thumb.webp", _encode(thumb, "WEBP"), "image/webp", side, side)
-    return out
+
+
+def _fit_within(size: tuple[int, int], short_side: int) -> tuple[int, int]:
+    """`size` scaled down so its shorter side is `short_side` (never up)."""
+    w, h = size
+    scale = short_side / min(w, h)
+    if scale >= 1:
+        return size
+    return (max(1, round(w * scale)), max(1, round(h * scale)))
 
 
 def render_avatar(im: Image.Image) -> ImageSet:

@@ -19,6 +19,7 @@ from bson import ObjectId
 
 from core.errors import BadInput, Conflict
 from core.events import Deps
+from datastore.doc_lock import document_lock
 from media.probe import MediaLimits, Probe, probe
 from services.media_objects import read_upload, upload_key
 from services.post_counters import upsert_location
@@ -185,10 +186,13 @@ async def create_post(
     stored: list[ObjectId] = []
     try:
         for upload_id in upload_ids:
-            result = await db.uploads.update_one(
-                {"_id": upload_id, "owner_id": author_id, "status": "PENDING"},
-                {"$set": {"status": "ATTACHED", "post_id": post_id, "attached_at": now}},
-            )
+            # Under the document's lock: FerretDB 1.x does not apply a filtered update
+            # atomically, and two posts must never claim one upload.
+            async with document_lock(stores, "uploads", upload_id):
+                result = await db.uploads.update_one(
+                    {"_id": upload_id, "owner_id": author_id, "status": "PENDING"},
+                    {"$set": {"status": "ATTACHED", "post_id": post_id, "attached_at": now}},
+                )
             if result.modified_count != 1:
                 raise Conflict("An upload was used by another post at the same time")
             claimed.append(upload_id)

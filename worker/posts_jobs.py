@@ -3,10 +3,15 @@ deletes. Thin: the work is in services/."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from saq.job import Job
 
 from core.events import Deps
 from services.media_objects import delete_objects, post_prefix
@@ -19,11 +24,34 @@ def _deps(ctx: dict[str, Any]) -> Deps:
     return Deps(ctx["stores"], ctx["queue"])
 
 
+@asynccontextmanager
+async def _heartbeat(current: Job | None, every: float = 10.0) -> AsyncIterator[None]:
+    """Touch the job while it runs: saq takes a job silent for `heartbeat` seconds (30 by
+    default) for dead and runs it again, and a carousel of videos can take longer than that."""
+    if current is None or not current.heartbeat:
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(min(every, current.heartbeat / 3))
+            await current.update()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @job
 async def process_post_media(ctx: dict[str, Any], *, post_id: str) -> str:
     current = ctx.get("job")
     final = current is None or current.attempts >= current.retries
-    return await _process(_deps(ctx), ObjectId(post_id), final_attempt=final)
+    async with _heartbeat(current):
+        return await _process(_deps(ctx), ObjectId(post_id), final_attempt=final)
 
 
 @cron("*/5 * * * *")

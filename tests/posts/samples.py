@@ -96,24 +96,34 @@ def mp4(
     codec: str = "libx264",
     gps_metadata: bool = False,
     preset: str = "ultrafast",
+    noise: bool = False,
+    rotation: int = 0,
 ) -> bytes:
-    """An H.264 MP4 of moving colour bars (plus a silent AAC track)."""
+    """An H.264 MP4 of moving colour bars (plus a silent AAC track). `noise` adds grain so the
+    bitrate is like a phone camera's rather than a few kB/s."""
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
         if gps_metadata:
             out.metadata["location"] = "+52.3700+004.8900/"
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if rotation:
+            # A phone's portrait video: landscape frames plus a display matrix.
+            stream.set_display_rotation(rotation)
         if codec == "libx264":
-            stream.options = {"preset": preset}
+            stream.options = {"preset": preset, **({"crf": "23"} if noise else {})}
         audio = out.add_stream("aac", rate=44100)
         audio.layout = "mono"
         frames = round(seconds * fps)
         base = np.zeros((height, width, 3), dtype=np.uint8)
+        rng = np.random.default_rng(3)
         for i in range(frames):
             img = base.copy()
             img[:, : width // 2] = (200, (i * 20) % 255, 40)
             img[:, width // 2 :] = (20, 60, (i * 10) % 255)
+            img[: height // 4, : width // 4] = (255, 255, 255)  # marks the stored top-left
+            if noise:
+                img += rng.integers(0, 14, img.shape, dtype=np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = i
             frame.time_base = Fraction(1, fps)

@@ -117,3 +117,15 @@ def test_video_probe_remux_and_poster():
         assert sum(1 for _ in container.decode(video=0)) == 10
     assert {r.width for r in result.poster.renditions} == {320}
     assert result.poster.thumbnail.width == 240
+
+
+def test_video_display_rotation_is_applied_to_size_and_poster():
+    # Rotated 90° counter-clockwise for display: stored top-left ends bottom-left.
+    result = process_video(samples.mp4(rotation=90), "mp4", LIMITS)
+    assert (result.probe.width, result.probe.height) == (240, 320)
+    poster = Image.open(io.BytesIO(result.poster.renditions[0].data)).convert("RGB")
+    assert poster.size == (240, 320)
+    assert min(poster.getpixel((5, 315))) > 200
+    assert min(poster.getpixel((235, 5))) < 200
+    with av.open(io.BytesIO(result.video)) as container:
+        assert next(container.decode(video=0)).rotation == 90  # kept for players

@@ -2,6 +2,7 @@
 GraphQL against real MongoDB, Redis and MinIO. Processing runs the job function in-process
 (tests/posts/test_worker_e2e.py runs it in a real worker)."""
 
+import asyncio
 import io
 
 import httpx
@@ -246,3 +247,30 @@ async def test_rate_limit_on_posts(gql, app, stores, settings):
 async def test_requires_login(gql):
     resp = await create_post(gql, None, ["x"])
     assert resp.codes == ["UNAUTHENTICATED"]
+
+
+async def test_concurrent_posts_keep_counters_exact_and_uploads_single_use(gql, app, stores, alice):
+    alice_id, token = alice
+    ups = [
+        await upload(gql, token, samples.photo(64, 64, color=(i, 9, 9)), "image/jpeg")
+        for i in range(6)
+    ]
+    # Two posts racing for one upload: exactly one gets it.
+    racing = await asyncio.gather(*(create_post(gql, token, [ups[0]]) for _ in range(2)))
+    assert sorted(bool(r.errors) for r in racing) == [False, True]
+    posts = [r.ok()["createPost"] for r in racing if not r.errors]
+    posts += [
+        r.ok()["createPost"]
+        for r in await asyncio.gather(
+            *(
+                create_post(gql, token, [u], caption="#same", location={"name": "Spot"})
+                for u in ups[1:]
+            )
+        )
+    ]
+    results = await asyncio.gather(*(process(app, p["id"]) for p in posts))
+    assert results == ["ready"] * 6
+    assert (await stores.db.users.find_one({"_id": alice_id}))["post_count"] == 6
+    assert (await stores.db.hashtags.find_one({"_id": "same"}))["post_count"] == 5
+    assert (await stores.db.locations.find_one({"name": "Spot"}))["post_count"] == 5
+    assert await stores.db.locations.count_documents({}) == 1
