@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from saq import Queue
+
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -17,11 +19,30 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=2)
 # An ATTACHED upload whose post vanished (a crash between writes) is left this long first.
 ATTACHED_ORPHAN_AGE = timedelta(hours=1)
+# A post still PROCESSING after this long lost its job (Redis flushed, enqueue failed): retry.
+STUCK_PROCESSING_AGE = timedelta(minutes=15)
 
 
-async def sweep_uploads(stores: Stores, now: datetime | None = None) -> dict[str, int]:
+async def _restart_stuck_posts(stores: Stores, queue: Queue, now: datetime) -> int:
+    from services.process_post_media import enqueue_processing
+
+    count = 0
+    async for post in stores.db.posts.find(
+        {"status": "PROCESSING", "created_at": {"$lt": now - STUCK_PROCESSING_AGE}},
+        projection={"_id": 1},
+    ).limit(500):
+        # Keyed by post: a job that is in fact still queued or running is left alone.
+        await enqueue_processing(queue, post["_id"])
+        count += 1
+    return count
+
+
+async def sweep_uploads(
+    stores: Stores, now: datetime | None = None, queue: Queue | None = None
+) -> dict[str, int]:
     now = now or datetime.now(UTC)
     db = stores.db
+    restarted = await _restart_stuck_posts(stores, queue, now) if queue is not None else 0
     expired = [
         doc
         async for doc in db.uploads.find(
@@ -49,7 +70,12 @@ async def sweep_uploads(stores: Stores, now: datetime | None = None) -> dict[str
     known = {d["key"] async for d in db.uploads.find({}, projection={"key": 1})}
     strays = [k for k in await stores.objects.list_keys("uploads/") if k not in known]
     await stores.objects.delete_many(strays)
-    counts = {"expired": len(expired), "orphaned": len(orphaned), "strays": len(strays)}
+    counts = {
+        "expired": len(expired),
+        "orphaned": len(orphaned),
+        "strays": len(strays),
+        "restarted": restarted,
+    }
     if any(counts.values()):
         log.info("swept uploads", extra=counts)
     return counts

@@ -57,7 +57,7 @@ async def process_post_media(ctx: dict[str, Any], *, post_id: str) -> str:
 @cron("*/5 * * * *")
 async def sweep_uploads(ctx: dict[str, Any], *, now: str | None = None) -> dict[str, int]:
     when = datetime.fromisoformat(now) if now else None
-    return await _sweep(ctx["stores"], when)
+    return await _sweep(ctx["stores"], when, ctx.get("queue"))
 
 
 @job

@@ -90,12 +90,14 @@ async def test_sweeper_removes_expired_and_stray_uploads_only(gql, app, stores, 
     ctx = {"stores": stores, "queue": app.state.queue}
 
     now_counts = await sweep_uploads(ctx, now=datetime.now(UTC).isoformat())
-    assert now_counts == {"expired": 0, "orphaned": 0, "strays": 1}
+    assert now_counts == {"expired": 0, "orphaned": 0, "strays": 1, "restarted": 0}
     assert await stores.db.uploads.count_documents({}) == 2
 
     later = datetime.now(UTC) + timedelta(seconds=app.state.settings.upload_url_ttl_seconds + 600)
     counts = await sweep_uploads(ctx, now=later.isoformat())
     assert counts["expired"] == 1
+    # The post has been PROCESSING "for 25 minutes": its job is enqueued again (idempotently).
+    assert counts["restarted"] == 1
     left = [d async for d in stores.db.uploads.find({})]
     assert [d["status"] for d in left] == ["ATTACHED"]
     assert await bucket_keys(stores) == [left[0]["key"]]
