@@ -132,6 +132,15 @@ async def create_follow(
     return True
 
 
+async def follow_exists(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
+    """A primary-key read of the edge. Edges inserted by other tools (random `_id`) are not
+    seen here; `create_follow` still refuses them through the unique index."""
+    found = await stores.db.follows.find_one(
+        {"_id": pair_id("follow", follower, followee)}, projection={"_id": 1}
+    )
+    return found is not None
+
+
 async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
     """Delete the edge if present. Returns whether this call deleted it."""
     edge_id = pair_id("follow", follower, followee)
