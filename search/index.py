@@ -19,7 +19,7 @@ Keys (all under `stores.keys("sx", ...)`; `{u}`, `{p}`, `{l}` are ObjectId hex, 
   sx:l:r:{l} / sx:l:t:{l}                   location page, RECENT / TOP
   sx:l:m:{l}          hash name, lat, lng                    location card (no MongoDB read)
   sx:l:geo            GEO set of {l} with coordinates        near-a-point search
-  sx:p:{p}            string: JSON {tags, loc, t, hot}       what is indexed for a post
+  sx:p:{p}            string: JSON {a, tags, loc, t, hot}    what is indexed for a post (a: author)
   sx:built            string: time of the last full rebuild
 
 Counts (hashtag and location post counts) are the cardinality of the RECENT zset, written to
@@ -188,6 +188,7 @@ def _post_entry(doc: dict) -> dict[str, Any] | None:
             "lng": float(lng) if has_point else None,
         }
     return {
+        "a": str(doc["author_id"]),
         "tags": tags,
         "loc": loc_entry,
         "t": t,
@@ -331,31 +332,77 @@ async def clear_index(stores: Stores) -> int:
     return deleted
 
 
-async def rebuild_index(stores: Stores, *, batch_size: int = 2000) -> dict[str, int]:
+class _Bulk:
+    """Accumulates index writes in memory and sends them as few, large commands (one ZADD per
+    key and chunk, MSET for entries): a rebuild is bound by round trips and reply parsing, not
+    by Redis itself."""
+
+    def __init__(self, stores: Stores, limit: int) -> None:
+        self.r = stores.redis
+        self.limit = limit
+        self.zsets: dict[str, dict[str, float]] = defaultdict(dict)
+        self.strings: dict[str, bytes] = {}
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.geo: list[Any] = []
+        self.size = 0
+
+    def zadd(self, key: str, mapping: dict[str, float]) -> None:
+        self.zsets[key].update(mapping)
+        self.size += len(mapping)
+
+    async def maybe_flush(self) -> None:
+        if self.size >= self.limit:
+            await self.flush()
+
+    async def flush(self) -> None:
+        chunk = 5000
+        async with self.r.pipeline(transaction=False) as pipe:
+            for key, mapping in self.zsets.items():
+                items = list(mapping.items())
+                for i in range(0, len(items), chunk):
+                    pipe.zadd(key, dict(items[i : i + chunk]))
+            strings = list(self.strings.items())
+            for i in range(0, len(strings), chunk):
+                pipe.mset(dict(strings[i : i + chunk]))
+            for key, mapping in self.hashes.items():
+                pipe.hset(key, mapping=mapping)
+            for i in range(0, len(self.geo), 3 * chunk):
+                pipe.geoadd(self._geo_key, self.geo[i : i + 3 * chunk])
+            await pipe.execute()
+        self.zsets.clear()
+        self.strings.clear()
+        self.hashes.clear()
+        self.geo = []
+        self.size = 0
+
+    _geo_key = ""
+
+
+async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[str, int]:
     """Rebuild every search structure from MongoDB: clear, then index users and READY posts in
-    bulk. For a flushed or corrupted Redis; events arriving during a rebuild may be
-    overwritten, so run it when writes are quiet (or re-run it)."""
+    bulk (`batch_size`: index entries held in memory between writes). For a flushed or
+    corrupted Redis; events arriving during a rebuild may be overwritten, so run it when writes
+    are quiet (or re-run it)."""
     started = time.perf_counter()
     await clear_index(stores)
     k = stores.keys
-    r = stores.redis
     counts = {"users": 0, "posts": 0, "hashtags": 0, "locations": 0}
-
-    pipe = r.pipeline(transaction=False)
-    pending = 0
-
-    async def flush(force: bool = False) -> None:
-        nonlocal pipe, pending
-        if pending and (force or pending >= batch_size):
-            await pipe.execute()
-            pipe = r.pipeline(transaction=False)
-            pending = 0
+    bulk = _Bulk(stores, batch_size)
+    bulk._geo_key = k("sx", "l", "geo")
 
     async for doc in stores.db.users.find({}, projection=_USER_PROJECTION).batch_size(5000):
-        _queue_user(pipe, k, str(doc["_id"]), None, _user_entry(doc))
+        hexid = str(doc["_id"])
+        entry = _user_entry(doc)
+        score = entry["score"]
+        for p in _prefix_set(entry["terms"]):
+            bulk.zadd(k("sx", "u", "p", p), {hexid: score})
+        bulk.zadd(k("sx", "u", "lex"), dict.fromkeys(_lex_members(entry["terms"], hexid), 0))
+        if entry["x"]:
+            bulk.zadd(k("sx", "u", "x"), {f"{entry['x']}{SEP}{hexid}": 0})
+        bulk.zadd(k("sx", "u", "rank"), {hexid: score})
+        bulk.strings[k("sx", "u", "t", hexid)] = orjson.dumps(entry)
         counts["users"] += 1
-        pending += 1
-        await flush()
+        await bulk.maybe_flush()
 
     tag_counts: dict[str, int] = defaultdict(int)
     loc_counts: dict[str, int] = defaultdict(int)
@@ -365,41 +412,43 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 2000) -> dict[str, 
         entry = _post_entry(doc)
         if entry is None:
             continue
-        _queue_post(pipe, k, str(doc["_id"]), None, entry)
+        hexid = str(doc["_id"])
         for tag in entry["tags"]:
+            bulk.zadd(k("sx", "h", "r", tag), {hexid: entry["t"]})
+            bulk.zadd(k("sx", "h", "t", tag), {hexid: entry["hot"]})
             tag_counts[tag] += 1
         if entry["loc"]:
-            loc_counts[entry["loc"]["id"]] += 1
-            loc_meta[entry["loc"]["id"]] = entry["loc"]
+            loc_id = entry["loc"]["id"]
+            bulk.zadd(k("sx", "l", "r", loc_id), {hexid: entry["t"]})
+            bulk.zadd(k("sx", "l", "t", loc_id), {hexid: entry["hot"]})
+            loc_counts[loc_id] += 1
+            loc_meta[loc_id] = entry["loc"]
+        bulk.strings[k("sx", "p", hexid)] = orjson.dumps(entry)
         counts["posts"] += 1
-        pending += 1
-        await flush()
+        await bulk.maybe_flush()
 
     # The counts are known here, so rankings are written directly (no per-tag recount).
     for tag, n in tag_counts.items():
-        _queue_ranked(pipe, k, "h", tag, text.name_terms(tag), n)
-        pending += 1
-        await flush()
+        terms = text.name_terms(tag)
+        bulk.zadd(k("sx", "h", "rank"), {tag: n})
+        for p in _prefix_set(terms):
+            bulk.zadd(k("sx", "h", "p", p), {tag: n})
+        bulk.zadd(k("sx", "h", "lex"), dict.fromkeys(_lex_members(terms, tag), 0))
     for loc_id, n in loc_counts.items():
         loc = loc_meta[loc_id]
-        _queue_ranked(pipe, k, "l", loc_id, text.name_terms(loc["name"]), n)
+        terms = text.name_terms(loc["name"])
+        bulk.zadd(k("sx", "l", "rank"), {loc_id: n})
+        for p in _prefix_set(terms):
+            bulk.zadd(k("sx", "l", "p", p), {loc_id: n})
+        bulk.zadd(k("sx", "l", "lex"), dict.fromkeys(_lex_members(terms, loc_id), 0))
+        meta = {"name": loc["name"]}
         if _valid_point(loc["lat"], loc["lng"]):
-            pipe.geoadd(k("sx", "l", "geo"), (loc["lng"], loc["lat"], loc_id))
-        pending += 1
-        await flush()
+            meta |= {"lat": repr(loc["lat"]), "lng": repr(loc["lng"])}
+            bulk.geo += [loc["lng"], loc["lat"], loc_id]
+        bulk.hashes[k("sx", "l", "m", loc_id)] = meta
     counts["hashtags"] = len(tag_counts)
     counts["locations"] = len(loc_counts)
-    pipe.set(k("sx", "built"), str(time.time()))
-    pending += 1
-    await flush(force=True)
+    bulk.strings[k("sx", "built")] = str(time.time()).encode()
+    await bulk.flush()
     log.info("search index rebuilt in %.1fs: %s", time.perf_counter() - started, counts)
     return counts
-
-
-def _queue_ranked(pipe: Any, k: Any, kind: str, member: str, terms: list[str], n: int) -> None:
-    pipe.zadd(k("sx", kind, "rank"), {member: n})
-    for p in _prefix_set(terms):
-        pipe.zadd(k("sx", kind, "p", p), {member: n})
-    lex = _lex_members(terms, member)
-    if lex:
-        pipe.zadd(k("sx", kind, "lex"), dict.fromkeys(lex, 0))

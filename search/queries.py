@@ -8,7 +8,6 @@ offsets. Post pages walk a zset downward from the cursor and drop what the viewe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,6 +20,7 @@ from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
 from datastore import graph
+from datastore.doc_cache import post_cache, user_cache
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
@@ -55,13 +55,11 @@ class LocationHit:
 
 
 async def docs_by_id(stores: Stores, collection: str, ids: Sequence[ObjectId]) -> list[dict | None]:
-    """Documents by `_id`, one concurrent equality lookup each: on FerretDB an `$in` (even on
-    `_id`) scans the collection, while `_id` equality is pushed down to SQLite."""
-    unique = list(dict.fromkeys(ids))
-    coll = stores.db[collection]
-    found = await asyncio.gather(*(coll.find_one({"_id": i}) for i in unique))
-    by_id = {i: d for i, d in zip(unique, found, strict=True) if d}
-    return [by_id.get(i) for i in ids]
+    """Users or posts by `_id` through the shared read-through Redis cache (one MGET; misses
+    are one MongoDB `$in`). On FerretDB every MongoDB read scans the collection, `_id`
+    equality included, so a page must not cost a read per item."""
+    cache = user_cache(stores) if collection == "users" else post_cache(stores)
+    return await cache.get_many(list(ids))
 
 
 def _oid(hexid: str) -> ObjectId | None:
@@ -416,33 +414,37 @@ async def _post_page(
     items: list[dict] = []
     cursors: list[str] = []
     scanned = 0
-    has_next = False
     if first == 0:
         return Page([], [], bool(await stores.redis.zcard(key)))
     batch = min(max(first + 1, 20), 100)
     async for rows in _walk_desc(stores, key, cursor_key, batch):
-        oids = [_oid(m) for m, _ in rows]
-        posts = await docs_by_id(stores, "posts", [o for o in oids if o is not None])
-        by_id = {p["_id"]: p for p in posts if p and p.get("status") == "READY"}
-        author_ids = list({p["author_id"] for p in by_id.values()})
-        authors = [a for a in await docs_by_id(stores, "users", author_ids) if a]
-        visible = await visible_owner_ids(stores, viewer, authors)
-        for (member, score), oid in zip(rows, oids, strict=True):
-            scanned += 1
-            post = by_id.get(oid) if oid else None
-            if post is None or post["author_id"] not in visible:
-                continue
-            if len(items) == first:
-                has_next = True
-                break
-            items.append(post)
-            cursors.append(encode_cursor(kind, [scope, score, member]))
-        if has_next:
+        scanned += len(rows)
+        # Visibility first, from the index's record of each post's author (no post reads),
+        # then only the posts that can be on the page are read (from the document cache).
+        raws = await stores.redis.mget([stores.keys("sx", "p", m) for m, _ in rows])
+        authored = [
+            (m, s, ObjectId(orjson.loads(raw)["a"]))
+            for (m, s), raw in zip(rows, raws, strict=True)
+            if raw
+        ]
+        owners = await docs_by_id(stores, "users", list({a for _, _, a in authored}))
+        visible = await visible_owner_ids(stores, viewer, [o for o in owners if o])
+        candidates = [(m, s) for m, s, a in authored if a in visible]
+        while candidates and len(items) <= first:
+            take = candidates[: first + 1 - len(items)]
+            candidates = candidates[len(take) :]
+            posts = await docs_by_id(stores, "posts", [ObjectId(m) for m, _ in take])
+            for (member, score), post in zip(take, posts, strict=True):
+                # The index may trail MongoDB by an event: re-check what it claims.
+                if post and post.get("status") == "READY" and post["author_id"] in visible:
+                    items.append(post)
+                    cursors.append(encode_cursor(kind, [scope, score, member]))
+        if len(items) > first:
             break
         if scanned >= MAX_SCAN_POSTS:
-            has_next = bool(items)
-            break
-    return Page(items, cursors, has_next)
+            return Page(items, cursors, bool(items))
+    has_next = len(items) > first
+    return Page(items[:first], cursors[:first], has_next)
 
 
 async def hashtag_posts(
