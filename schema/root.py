@@ -22,8 +22,10 @@ from schema.interactions import (
     InteractionsSubscription,
 )
 from schema.posts import Location, Post, PostsMutation, PostsQuery
+from schema.search import SearchQuery
 
 QUERIES: list[type] = [CoreQuery, AccountsQuery, PostsQuery]
+QUERIES.append(SearchQuery)
 MUTATIONS: list[type] = [AccountsMutation, PostsMutation]
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
 QUERIES.append(InteractionsQuery)
