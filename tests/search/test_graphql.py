@@ -162,3 +162,29 @@ async def test_locations_over_graphql(gql, deps):
     assert far.ok()["searchLocations"]["nodes"] == []
     one = await gql("query($id: ID!) { location(id: $id) { name postCount } }", {"id": gid})
     assert one.ok()["location"] == {"name": "Café de Flore", "postCount": 2}
+
+
+async def test_location_posts_hide_what_the_viewer_may_not_see(gql, deps):
+    viewer, token = await _user(deps, "viewer")
+    public, _ = await _user(deps, "public")
+    private, _ = await _user(deps, "private", is_private=True)
+    loc = {"id": ObjectId(), "name": "Plaza Mayor", "lat": 40.4155, "lng": -3.7074}
+    now = datetime.now(UTC)
+    shown = [
+        await _post(deps, public, location=loc, created_at=now - timedelta(minutes=m))
+        for m in (1, 2, 3)
+    ]
+    await _post(deps, private, location=loc)
+    query = """query($id: ID!, $after: String) { location(id: $id) {
+        postCount posts(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } }
+    } }"""
+    gid = to_global_id("Location", loc["id"])
+    first = (await gql(query, {"id": gid}, token=token)).ok()["location"]
+    assert first["postCount"] == 4
+    second = (
+        await gql(query, {"id": gid, "after": first["posts"]["pageInfo"]["endCursor"]}, token=token)
+    ).ok()["location"]["posts"]
+    ids = [n["id"] for n in first["posts"]["nodes"] + second["nodes"]]
+    assert ids == [to_global_id("Post", p) for p in shown]
+    assert second["pageInfo"]["hasNextPage"] is False
+    assert viewer
