@@ -42,7 +42,7 @@ class World:
             functions=list(jobs.values()),
             concurrency=1,
             burst=True,
-            dequeue_timeout=0.05,
+            dequeue_timeout=0.02,
             startup=startup,
         )
         await worker.start()
