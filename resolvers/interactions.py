@@ -14,6 +14,7 @@ from core.cursor import clamp_first
 from core.events import Deps
 from core.ids import decode_id
 from core.pagination import Page
+from datastore.graph import blocked_among
 from realtime.channels import (
     feed_channel,
     listen,
@@ -27,7 +28,7 @@ from resolvers.loaders import users_by_id
 from services import interaction_queries as queries
 from services.add_comment import add_comment
 from services.delete_comment import delete_comment
-from services.interactions_base import blocked_ids, load_visible_post, may_see_post
+from services.interactions_base import load_visible_post, may_see_post
 from services.like_post import like_post
 from services.share_post import share_post
 from services.unlike_post import unlike_post
@@ -148,8 +149,10 @@ async def load_visible_comment(ctx: Context, comment_id: ObjectId) -> dict | Non
     post = await load_post(ctx, comment["post_id"])
     if post is None:
         return None
-    hidden = await blocked_ids(ctx.stores, ctx.viewer_id)
-    return None if comment["author_id"] in hidden else comment
+    viewer = ctx.viewer_id
+    if viewer is not None and await blocked_among(ctx.stores, viewer, [comment["author_id"]]):
+        return None
+    return comment
 
 
 async def load_post(ctx: Context, post_id: ObjectId | None) -> dict | None:

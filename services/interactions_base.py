@@ -89,16 +89,3 @@ async def load_visible_post(stores: Stores, viewer: ObjectId | None, post_id: Ob
     if post is None or not await may_see_post(stores, viewer, post):
         raise NotFound("Post not found")
     return post
-
-
-async def blocked_ids(stores: Stores, viewer: ObjectId | None) -> set[ObjectId]:
-    """Everyone `viewer` blocked or was blocked by: their actions are hidden from `viewer`."""
-    if viewer is None:
-        return set()
-    out: set[ObjectId] = set()
-    async for b in stores.db.blocks.find(
-        {"$or": [{"blocker_id": viewer}, {"blocked_id": viewer}]},
-        projection={"blocker_id": 1, "blocked_id": 1},
-    ):
-        out.add(b["blocked_id"] if b["blocker_id"] == viewer else b["blocker_id"])
-    return out

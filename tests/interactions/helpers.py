@@ -105,11 +105,7 @@ async def wait_for_no_subscribers(stores: Stores, prefix: str, within: float = 1
 
 
 async def block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> None:
-    """Record a block as the accounts service does: the MongoDB edge, and the Redis block sets
-    dropped so they are rebuilt from it on the next read."""
-    from datetime import UTC, datetime
+    """Record a block as the accounts service does (MongoDB edge and Redis block sets)."""
+    from datastore.graph import create_block
 
-    await stores.db.blocks.insert_one(
-        {"blocker_id": blocker, "blocked_id": blocked, "created_at": datetime.now(UTC)}
-    )
-    await stores.redis.delete(stores.keys("blockrel", blocker), stores.keys("blockrel", blocked))
+    assert await create_block(stores, blocker, blocked)
