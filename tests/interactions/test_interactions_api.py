@@ -298,3 +298,26 @@ async def test_likes_and_comments_are_rate_limited(limited_settings):
                 ).ok()
             body = await gql(ADD_COMMENT, {"input": {"postId": posts[0], "text": "3"}}, token=token)
             assert body.codes == ["RATE_LIMITED"]
+
+
+async def test_follow_and_follow_request_notify_through_the_accounts_mutations(gql, stores):
+    public, public_token = await create_user(stores, "public")
+    private, private_token = await create_user(stores, "private", is_private=True)
+    fan, fan_token = await create_user(stores, "fan")
+    follow_m = "mutation($id: ID!) { follow(userId: $id) { status } }"
+    unfollow_m = "mutation($id: ID!) { unfollow(userId: $id) { id } }"
+    approve_m = "mutation($id: ID!) { approveFollowRequest(userId: $id) { id } }"
+
+    for _ in range(3):  # follow, unfollow, follow again...: one notification
+        (await gql(follow_m, {"id": gid("User", public)}, token=fan_token)).ok()
+        (await gql(unfollow_m, {"id": gid("User", public)}, token=fan_token)).ok()
+    notes = (await gql(NOTIFICATIONS, token=public_token)).ok()["notifications"]["nodes"]
+    assert [(n["type"], n["actors"]) for n in notes] == [("FOLLOW", [{"username": "fan"}])]
+
+    body = await gql(follow_m, {"id": gid("User", private)}, token=fan_token)
+    assert body.ok()["follow"]["status"] == "REQUESTED"
+    notes = (await gql(NOTIFICATIONS, token=private_token)).ok()["notifications"]["nodes"]
+    assert [n["type"] for n in notes] == ["FOLLOW_REQUEST"]
+    (await gql(approve_m, {"id": gid("User", fan)}, token=private_token)).ok()
+    notes = (await gql(NOTIFICATIONS, token=private_token)).ok()["notifications"]["nodes"]
+    assert [n["type"] for n in notes] == ["FOLLOW"]

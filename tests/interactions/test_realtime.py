@@ -13,6 +13,7 @@ import httpx
 import pytest
 import websockets
 
+from core.events import Deps, emit
 from core.ids import to_global_id
 from core.settings import Settings
 from datastore.stores import Stores, open_stores, prepare_stores
@@ -162,6 +163,19 @@ async def test_feed_updated_reaches_the_viewer_with_a_visible_latest_post(cluste
         }
         await publish_feed_update(s, viewer, 1, hidden_id)
         assert (await sub.next())["feedUpdated"] == {"newPostCount": 1, "latestPost": None}
+        # What the feed engine's fan-out emits (in the worker) reaches the subscriber too.
+        newer = await create_ready_post(s, author)
+        await emit(
+            "feed.delivered",
+            Deps(s, None),  # type: ignore[arg-type]
+            author_id=author,
+            post_ids=[str(post_id), str(newer)],
+            user_ids=[viewer],
+        )
+        assert (await sub.next())["feedUpdated"] == {
+            "newPostCount": 2,
+            "latestPost": {"id": gid("Post", newer)},
+        }
 
 
 async def test_one_redis_subscription_per_process_and_none_after_disconnect(cluster):
