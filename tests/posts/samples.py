@@ -121,7 +121,7 @@ def mp4(
             img = base.copy()
             img[:, : width // 2] = (200, (i * 20) % 255, 40)
             img[:, width // 2 :] = (20, 60, (i * 10) % 255)
-            img[: height // 4, : width // 4] = (255, 255, 255)  # marks the stored top-left
+            img[: height // 4, : width // 4] = (230, 230, 230)  # marks the stored top-left
             if noise:
                 img += rng.integers(0, 14, img.shape, dtype=np.uint8)
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
