@@ -22,6 +22,7 @@ from bson import ObjectId
 from pymongo.errors import OperationFailure
 from redis.exceptions import LockError, LockNotOwnedError
 
+from datastore.doc_cache import DocCache
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,19 @@ _LOCAL: dict[tuple[int, str], _LocalQueue] = {}
 
 @asynccontextmanager
 async def document_lock(
+    stores: Stores, collection: str, doc_id: ObjectId | str
+) -> AsyncIterator[None]:
+    """Hold the write lock of one document for a write; when the write is done, drop the
+    document's cached copy (datastore/doc_cache.py) so readers see the change."""
+    try:
+        async with _serialized(stores, collection, doc_id):
+            yield
+    finally:
+        await DocCache(stores, collection).invalidate([doc_id])
+
+
+@asynccontextmanager
+async def _serialized(
     stores: Stores, collection: str, doc_id: ObjectId | str
 ) -> AsyncIterator[None]:
     """Hold the write lock of one document (a no-op when writes need no serializing).

@@ -16,12 +16,13 @@ async def approve_follow_request(deps: Deps, owner_id: ObjectId, requester_id: O
     stores = deps.stores
     await load_viewer(stores, owner_id)
     await load_user(stores, requester_id)
-    # Only the caller that deletes the request creates the follow, so racing approvals
-    # count once.
-    if await graph.remove_request(stores, requester_id, owner_id):
+    # The edge goes in before the request goes away, so a racing approval that finds no
+    # request finds the edge instead; the edge's unique _id makes the follow count once.
+    if await graph.request_exists(stores, requester_id, owner_id):
         if await graph.create_follow(stores, requester_id, owner_id):
             await emit("user.followed", deps, follower_id=requester_id, followee_id=owner_id)
-    elif not await graph.is_following(stores, requester_id, owner_id):
+        await graph.remove_request(stores, requester_id, owner_id)
+    elif not await graph.follow_exists(stores, requester_id, owner_id):
         raise NotFound("No pending follow request from this user")
     return await load_user(stores, requester_id)
 
@@ -39,9 +40,8 @@ async def approve_all_requests(deps: Deps, owner_id: ObjectId) -> int:
     """Approve every pending request (an account turning public keeps no one waiting)."""
     approved = 0
     for requester in await graph.all_request_ids(deps.stores, owner_id):
-        if await graph.remove_request(
-            deps.stores, requester, owner_id
-        ) and await graph.create_follow(deps.stores, requester, owner_id):
+        if await graph.create_follow(deps.stores, requester, owner_id):
             await emit("user.followed", deps, follower_id=requester, followee_id=owner_id)
             approved += 1
+        await graph.remove_request(deps.stores, requester, owner_id)
     return approved

@@ -16,7 +16,8 @@ async def block_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> di
         raise BadInput("You cannot block yourself", argument="userId")
     await load_viewer(stores, viewer_id)
     await load_user(stores, target_id)
-    # The block goes in first, so a follow racing this call is refused by its block check.
+    # The block goes in first: a follow racing this call re-checks blocks after its insert
+    # and undoes itself (services/follow_user.py).
     created = await graph.create_block(stores, viewer_id, target_id)
     for follower, followee in ((viewer_id, target_id), (target_id, viewer_id)):
         await graph.remove_request(stores, follower, followee)

@@ -41,9 +41,16 @@ async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> F
     await check_rate_limit(stores, "follow", viewer_id)
     if target.get("is_private"):
         if await graph.create_request(stores, viewer_id, target_id):
+            if await graph.blocked_among(stores, viewer_id, [target_id]):
+                await graph.remove_request(stores, viewer_id, target_id)
+                raise Forbidden("You cannot follow this account")
             # Not in core/events.py's list yet; notifications may listen for FOLLOW_REQUEST.
             await emit("user.follow_requested", deps, requester_id=viewer_id, target_id=target_id)
         return FollowResult("REQUESTED", target)
     if await graph.create_follow(stores, viewer_id, target_id):
+        # A block recorded while this ran removed follows before ours existed: undo ours.
+        if await graph.blocked_among(stores, viewer_id, [target_id]):
+            await graph.remove_follow(stores, viewer_id, target_id)
+            raise Forbidden("You cannot follow this account")
         await emit("user.followed", deps, follower_id=viewer_id, followee_id=target_id)
     return FollowResult("FOLLOWING", await load_user(stores, target_id))

@@ -101,3 +101,19 @@ async def test_visible_owner_ids_for_anonymous_and_private(gql, stores):
     )
     docs = {d["_id"]: d async for d in stores.db.users.find({})}
     assert await visible_owner_ids(stores, viewer.oid, docs.values()) == set(docs)
+
+
+async def test_follows_racing_a_block_leave_no_edge(gql, stores):
+    import asyncio
+
+    a, b = await register(gql, "racea"), await register(gql, "raceb")
+    results = await asyncio.gather(
+        gql(FOLLOW, {"id": a.id}, token=b.token),
+        gql(BLOCK, {"id": b.id}, token=a.token),
+        gql(FOLLOW, {"id": b.id}, token=a.token),
+        gql(FOLLOW, {"id": a.id}, token=b.token),
+    )
+    assert all(r.codes in ([], ["FORBIDDEN"]) for r in results)
+    assert await stores.db.follows.count_documents({}) == 0
+    docs = {d["_id"]: d async for d in stores.db.users.find({})}
+    assert all(d["follower_count"] == d["following_count"] == 0 for d in docs.values())

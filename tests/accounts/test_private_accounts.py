@@ -126,3 +126,18 @@ async def test_privacy_change_emits_an_event(gql):
         await gql(UPDATE, {"input": {"isPrivate": True}}, token=acct.token)
         await gql(UPDATE, {"input": {"isPrivate": True}}, token=acct.token)
     assert rec.seen == [("user.privacy_changed", {"user_id": acct.oid, "is_private": True})]
+
+
+async def test_racing_approvals_of_one_request_count_once(gql, stores):
+    import asyncio
+
+    owner = await _private(gql, "busyowner")
+    fan = await register(gql, "keen")
+    await gql(FOLLOW, {"id": owner.id}, token=fan.token)
+    results = await asyncio.gather(
+        *(gql(APPROVE, {"id": fan.id}, token=owner.token) for _ in range(8))
+    )
+    assert all(not r.errors for r in results)
+    assert await stores.db.follows.count_documents({}) == 1
+    doc = await stores.db.users.find_one({"_id": owner.oid})
+    assert doc["follower_count"] == 1

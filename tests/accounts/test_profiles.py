@@ -63,3 +63,33 @@ async def test_last_active_at_is_touched_at_most_once_per_window(gql, stores):
     # Within the window: no second write.
     assert (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"] == old
     assert await stores.redis.ttl(stores.keys("active", acct.oid)) > 0
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id_in_the_log(gql, stores):
+    import io
+    import json
+    import logging
+
+    from core.logging import JsonFormatter
+
+    acct = await register(gql, "broken")
+    # A document missing a required field makes the resolver fail in a way no rule expects.
+    await stores.db.users.update_one({"_id": acct.oid}, {"$unset": {"created_at": ""}})
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("graphql.errors")
+    logger.addHandler(handler)
+    try:
+        body = await gql("query($id: ID!) { user(id: $id) { createdAt } }", {"id": acct.id})
+    finally:
+        logger.removeHandler(handler)
+    assert body.codes == ["INTERNAL"]
+    error = body.errors[0]
+    assert error["message"] == "Internal server error" and "KeyError" not in str(body)
+    request_id = error["extensions"]["requestId"]
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(
+        entry.get("request_id") == request_id and "KeyError" in entry.get("exc", "")
+        for entry in logged
+    )
