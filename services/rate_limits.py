@@ -24,7 +24,7 @@ from core.errors import RateLimited
 from datastore.stores import Stores
 
 # One limiter per Redis connection pool (the API and the worker each have one; tests one per
-# app). Keyed weakly so a closed pool's limiter goes with it.
+# app), sharing that pool rather than opening connections of its own.
 _LIMITERS: weakref.WeakKeyDictionary[object, MovingWindowRateLimiter] = weakref.WeakKeyDictionary()
 _ITEMS: dict[str, RateLimitItem] = {}
 
