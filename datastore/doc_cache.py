@@ -10,7 +10,7 @@ expire after a TTL and are deleted when the document changes (domain event handl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import bson
 from bson import ObjectId
@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
 
 
 class DocCache:
-    def __init__(self, stores: Stores, collection: str, ttl_seconds: int = 600) -> None:
+    def __init__(
+        self,
+        stores: Stores,
+        collection: str,
+        ttl_seconds: int = 120,
+        cacheable: Callable[[dict], bool] | None = None,
+    ) -> None:
         self.stores = stores
         self.collection = collection
         self.ttl = ttl_seconds
+        self.cacheable = cacheable or (lambda doc: True)
 
     def key(self, doc_id: ObjectId) -> str:
         return self.stores.keys("doc", self.collection, doc_id)
@@ -55,17 +62,18 @@ class DocCache:
             ]
             for doc in fetched:
                 found[doc["_id"]] = doc
-            if fetched and redis is not None:
+            to_cache = [doc for doc in fetched if self.cacheable(doc)]
+            if to_cache and redis is not None:
                 try:
                     async with redis.pipeline(transaction=False) as pipe:
-                        for doc in fetched:
+                        for doc in to_cache:
                             pipe.set(self.key(doc["_id"]), bson.encode(doc), ex=self.ttl)
                         await pipe.execute()
                 except RedisError as exc:
                     log.warning("doc cache write skipped: %s", exc)
         return [found.get(i) for i in ids]
 
-    async def invalidate(self, ids: Iterable[ObjectId]) -> None:
+    async def invalidate(self, ids: Iterable[ObjectId | str]) -> None:
         keys = [self.key(i) for i in ids]
         if keys:
             try:
@@ -78,8 +86,10 @@ _CODEC = bson.CodecOptions(tz_aware=True)
 
 
 def user_cache(stores: Stores) -> DocCache:
-    return DocCache(stores, "users", ttl_seconds=300)
+    return DocCache(stores, "users")
 
 
 def post_cache(stores: Stores) -> DocCache:
-    return DocCache(stores, "posts", ttl_seconds=900)
+    # Only READY posts: a post still processing changes status (to FAILED) without an event,
+    # and its author polls it.
+    return DocCache(stores, "posts", cacheable=lambda doc: doc.get("status") == "READY")

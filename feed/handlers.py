@@ -28,6 +28,7 @@ async def deliver_post(deps: Deps, *, post_id: ObjectId, author_id: ObjectId) ->
     # The author sees their own post at once, before the fan-out job runs.
     await timelines.push([author_id], {str(post_id): score_of(post)})
     await post_cache(stores).invalidate([post_id])
+    await user_cache(stores).invalidate([author_id])  # post_count changed
     await enqueue(deps.queue, "fan_out_post", key=f"fanout:{post_id}", post_id=str(post_id))
 
 
@@ -41,6 +42,7 @@ async def retract_post(deps: Deps, *, post_id: ObjectId, author_id: ObjectId) ->
         pipe.zrem(keys.explore(), str(post_id))
         await pipe.execute()
     await post_cache(stores).invalidate([post_id])
+    await user_cache(stores).invalidate([author_id])  # post_count changed
     await enqueue(
         deps.queue,
         "remove_post_from_timelines",
@@ -131,3 +133,14 @@ async def on_comment(
 @on("comment.deleted")
 async def on_comment_deleted(deps: Deps, *, comment_id: ObjectId, post_id: ObjectId) -> None:
     await _engagement(deps, post_id)
+
+
+@on("feed.delivered")
+async def announce_new_posts(
+    deps: Deps, *, author_id: ObjectId, post_ids: list[str], user_ids: list[ObjectId]
+) -> None:
+    """`feedUpdated` subscribers learn that new posts wait at the top of their feed."""
+    from realtime.channels import publish_feed_updates
+
+    # post_ids[0] is the post being fanned out; any others are a backfill of older posts.
+    await publish_feed_updates(deps.stores, user_ids, len(post_ids), ObjectId(post_ids[0]))

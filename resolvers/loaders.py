@@ -1,7 +1,9 @@
-"""Dataloaders shared across domains. Each batches one kind of key into one MongoDB query per
-tick of the event loop; `info.context.loader(users_by_id)` returns the request's instance.
+"""Dataloaders shared across domains. Each batches one kind of key into one query per tick of
+the event loop; `info.context.loader(users_by_id)` returns the request's instance.
 
-Reads by `_id` only: FerretDB pushes `_id` lookups down to SQLite and scans for anything else.
+Users and posts read through the Redis document cache (datastore/doc_cache.py): one MGET per
+batch, MongoDB only for misses. FerretDB answers even an `_id` `$in` with a collection scan, so
+this is what keeps a feed page's hydration cheap.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiodataloader import DataLoader
 from bson import ObjectId
 
+from datastore.doc_cache import post_cache, user_cache
 from gateway.metrics import observe_batch
 
 if TYPE_CHECKING:
@@ -29,7 +32,7 @@ def users_by_id(ctx: Context) -> DataLoader:
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
         observe_batch("users_by_id", len(ids))
-        return await _by_ids(ctx.stores.db.users, ids)
+        return await user_cache(ctx.stores).get_many(ids)
 
     return DataLoader(load, max_batch_size=500)
 
@@ -54,6 +57,6 @@ def posts_by_id(ctx: Context) -> DataLoader:
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
         observe_batch("posts_by_id", len(ids))
-        return await _by_ids(ctx.stores.db.posts, ids)
+        return await post_cache(ctx.stores).get_many(ids)
 
     return DataLoader(load, max_batch_size=500)

@@ -12,10 +12,12 @@ from strawberry.tools import merge_types
 
 from core.settings import Settings, get_settings
 from gateway.errors import CodedParserCache, ErrorCodes
+from gateway.response_extensions import ContextExtensions
 from gateway.setup import batching_config, gateway_extensions
 from resolvers.accounts_activity import TouchViewerActivity
 from schema.accounts import AccountsMutation, AccountsQuery, User
 from schema.core import CoreQuery, CoreSubscription
+from schema.feed import FeedQuery
 from schema.interactions import (
     InteractionsMutation,
     InteractionsQuery,
@@ -26,6 +28,7 @@ from schema.search import SearchQuery
 
 QUERIES: list[type] = [CoreQuery, AccountsQuery, PostsQuery]
 QUERIES.append(SearchQuery)
+QUERIES.append(FeedQuery)
 MUTATIONS: list[type] = [AccountsMutation, PostsMutation]
 SUBSCRIPTIONS: list[type] = [CoreSubscription]
 QUERIES.append(InteractionsQuery)
@@ -57,6 +60,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # Gateway: request log and metrics, persisted queries, query limits and cost.
             *gateway_extensions(settings),
             ErrorCodes,
+            ContextExtensions,
             TouchViewerActivity,
             # Parse and validation results are cached by query text (module-level LRU caches
             # shared by every request): they halve the cost of a repeated feed query.

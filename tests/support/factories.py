@@ -3,6 +3,7 @@ of one domain that need another domain's data. Each domain's own tests go throug
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,13 @@ async def create_ready_post(
 ) -> ObjectId:
     """Insert a READY photo post with one fake rendition (no object is stored)."""
     created = created_at or datetime.now(UTC)
-    post_id = ObjectId.from_datetime(created) if created_at else ObjectId()
+    # An id whose timestamp is the post's time, like one made then; the random tail keeps ids
+    # of posts created in the same second distinct.
+    post_id = (
+        ObjectId(ObjectId.from_datetime(created).binary[:4] + os.urandom(8))
+        if created_at
+        else ObjectId()
+    )
     doc = {
         "_id": post_id,
         "author_id": author_id,

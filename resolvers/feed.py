@@ -1,0 +1,41 @@
+"""Feed resolvers: the viewer's home feed and explore."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from core.cursor import clamp_first
+from core.pagination import Page
+from feed.explore import read_explore
+from feed.reader import FeedReader
+from resolvers.context import Context
+from resolvers.loaders import posts_by_id
+
+
+def _prime(ctx: Context, page: Page[dict]) -> None:
+    """The page's post documents are already in hand; fields resolving `Post` by id reuse them."""
+    loader = ctx.loader(posts_by_id)
+    for doc in page.items:
+        loader.prime(doc["_id"], doc)
+    if page.extensions:
+        ctx.extensions.update(page.extensions)
+
+
+async def home_feed(
+    ctx: Context, first: int | None, after: str | None, order: Literal["RECENT", "RANKED"]
+) -> Page[dict]:
+    viewer = ctx.require_viewer()
+    size = clamp_first(first)
+    reader = FeedReader(ctx.stores)
+    if order == "RANKED":
+        page = await reader.ranked(viewer, size, after)
+    else:
+        page = await reader.recent(viewer, size, after)
+    _prime(ctx, page)
+    return page
+
+
+async def explore(ctx: Context, first: int | None, after: str | None) -> Page[dict]:
+    page = await read_explore(ctx.stores, ctx.viewer_id, clamp_first(first), after)
+    _prime(ctx, page)
+    return page
