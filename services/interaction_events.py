@@ -7,7 +7,6 @@ from bson import ObjectId
 
 from core.events import Deps, on
 from datastore.stores import Stores
-from realtime.channels import publish_feed_updates
 from services.interactions_base import may_see_post
 from services.notify import notify, remove_actor_between, withdraw
 from services.text import parse_mentions
@@ -39,14 +38,29 @@ async def _notify_comment(
         post_id=post_id,
         comment_id=comment_id,
     )
-    # The post's author already hears of the comment itself.
+    notified = {post["author_id"]}
+    parent_id = comment.get("reply_to_id")
+    if parent_id is not None:
+        # A reply also reaches the author of the comment it answers ("replied to you").
+        parent = await stores.db.comments.find_one({"_id": parent_id}, projection={"author_id": 1})
+        if parent is not None and parent["author_id"] not in notified:
+            notified.add(parent["author_id"])
+            await notify(
+                stores,
+                recipient_id=parent["author_id"],
+                type_="COMMENT",
+                actor_id=author_id,
+                post_id=post_id,
+                comment_id=comment_id,
+            )
+    # Whoever already hears of the comment itself gets no second, MENTION notification.
     await _notify_mentions(
         stores,
         post,
         parse_mentions(comment["text"]),
         actor_id=author_id,
         comment_id=comment_id,
-        skip={post["author_id"]},
+        skip=notified,
     )
 
 
@@ -120,14 +134,3 @@ async def _forget_post(deps: Deps, *, post_id: ObjectId, **_: object) -> None:
     db = deps.stores.db
     for collection in (db.likes, db.comments, db.shares, db.notifications):
         await collection.delete_many({"post_id": post_id})
-
-
-@on("feed.delivered")
-async def _announce_feed_update(
-    deps: Deps, *, post_ids: list[str], user_ids: list[ObjectId], **_: object
-) -> None:
-    """Tell live `feedUpdated` subscribers that fan-out put posts at the top of their feed."""
-    ids = [ObjectId(p) for p in post_ids if ObjectId.is_valid(str(p))]
-    if ids and user_ids:
-        # ObjectIds grow with creation time: the largest is the newest post delivered.
-        await publish_feed_updates(deps.stores, list(user_ids), len(ids), max(ids))

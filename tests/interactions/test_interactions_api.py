@@ -165,9 +165,9 @@ async def test_comments_replies_and_deletion(gql, stores):
     assert [e["node"]["text"] for e in page2["post"]["comments"]["edges"]] == ["second"]
     assert not page2["post"]["comments"]["pageInfo"]["hasNextPage"]
 
-    # Alice was mentioned in the reply.
+    # Alice hears of the reply to her comment once (a COMMENT, not also a MENTION).
     notes = (await gql(NOTIFICATIONS, token=alice_token)).ok()["notifications"]["nodes"]
-    assert [(n["type"], n["comment"]["text"]) for n in notes] == [("MENTION", "@alice agreed")]
+    assert [(n["type"], n["comment"]["text"]) for n in notes] == [("COMMENT", "@alice agreed")]
 
     delete = "mutation($id: ID!) { deleteComment(id: $id) }"
     assert (await gql(delete, {"id": c2["id"]}, token=alice_token)).codes == ["FORBIDDEN"]
@@ -176,7 +176,7 @@ async def test_comments_replies_and_deletion(gql, stores):
     post = (await gql(POST_DETAIL, {"id": pid, "first": 5}, token=bob_token)).ok()["post"]
     assert post["commentCount"] == 0 and post["comments"]["edges"] == []
     assert await stores.db.comments.count_documents({}) == 0
-    # The mention went with its comment.
+    # The notification went with its comment.
     assert (await gql(NOTIFICATIONS, token=alice_token)).ok()["notifications"]["nodes"] == []
 
 

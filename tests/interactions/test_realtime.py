@@ -163,13 +163,13 @@ async def test_feed_updated_reaches_the_viewer_with_a_visible_latest_post(cluste
         }
         await publish_feed_update(s, viewer, 1, hidden_id)
         assert (await sub.next())["feedUpdated"] == {"newPostCount": 1, "latestPost": None}
-        # What the feed engine's fan-out emits (in the worker) reaches the subscriber too.
+        # The feed engine's fan-out (in the worker) announces through the same channel.
         newer = await create_ready_post(s, author)
         await emit(
             "feed.delivered",
             Deps(s, None),  # type: ignore[arg-type]
             author_id=author,
-            post_ids=[str(post_id), str(newer)],
+            post_ids=[str(newer), str(post_id)],
             user_ids=[viewer],
         )
         assert (await sub.next())["feedUpdated"] == {
