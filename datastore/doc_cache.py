@@ -21,6 +21,11 @@ from datastore.stores import Stores
 log = logging.getLogger(__name__)
 
 
+# Called with (collection, hits, misses) after each lookup; the gateway registers its metrics
+# here, so this layer does not import the layers above it.
+LOOKUP_OBSERVERS: list[Callable[[str, int, int], None]] = []
+
+
 class DocCache:
     def __init__(
         self,
@@ -55,6 +60,8 @@ class DocCache:
                 found[doc_id] = bson.decode(raw, codec_options=_CODEC)
             elif doc_id not in found:
                 missing.append(doc_id)
+        for observe in LOOKUP_OBSERVERS:
+            observe(self.collection, len(ids) - len(missing), len(missing))
         if missing:
             unique = list(dict.fromkeys(missing))
             fetched = [

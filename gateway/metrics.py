@@ -198,3 +198,18 @@ def registry() -> CollectorRegistry:
 
 def render_metrics() -> tuple[bytes, str]:
     return generate_latest(registry()), CONTENT_TYPE_LATEST
+
+
+def _observe_doc_cache(collection: str, hits: int, misses: int) -> None:
+    observe_cache(f"{collection}_doc", True, hits)
+    observe_cache(f"{collection}_doc", False, misses)
+
+
+def _register_doc_cache_observer() -> None:
+    from datastore.doc_cache import LOOKUP_OBSERVERS
+
+    if _observe_doc_cache not in LOOKUP_OBSERVERS:
+        LOOKUP_OBSERVERS.append(_observe_doc_cache)
+
+
+_register_doc_cache_observer()

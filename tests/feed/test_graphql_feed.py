@@ -187,3 +187,27 @@ async def test_a_feed_page_costs_the_same_round_trips_for_5_or_50_items(counted)
     assert costs[5][:2] == costs[50][:2], costs
     assert costs[50][0] <= 3 and costs[50][1] <= 12, costs
     print("feed page cost (mongo commands, redis round trips):", costs)
+
+
+async def test_document_cache_hits_and_misses_reach_metrics(app, gql, http):
+    w = world_of(app)
+    author, _ = await factories.create_user(w.stores, "author")
+    viewer, token = await factories.create_user(w.stores, "viewer")
+    await follow(w, viewer, author)
+    await publish(w, author)
+    await w.drain()
+
+    def counter(text: str, result: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(
+                f'photogram_cache_requests_total{{cache="posts_doc",result="{result}"}}'
+            ):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = (await http.get("/metrics")).text
+    for _ in range(2):  # a miss fills the cache, the next read hits it
+        assert (await gql(FEED, {"first": 5}, token=token)).ok()["feed"]["edges"]
+    after = (await http.get("/metrics")).text
+    assert counter(after, "miss") > counter(before, "miss")
+    assert counter(after, "hit") > counter(before, "hit")
