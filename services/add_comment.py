@@ -12,7 +12,7 @@ from bson import ObjectId
 
 from core.errors import BadInput, NotFound
 from core.events import Deps, emit
-from datastore.doc_lock import update_document
+from datastore.doc_lock import retry_busy, update_document
 from realtime.channels import publish_post_update
 from services.engagement_counters import bump_post_counters
 from services.interactions_base import COMMENT_MAX_CHARS, load_visible_post, now
@@ -57,15 +57,15 @@ async def add_comment(
         "reply_count": 0,
         "created_at": now(),
     }
-    doc["_id"] = (await stores.db.comments.insert_one(doc)).inserted_id
+    doc["_id"] = (await retry_busy(lambda: stores.db.comments.insert_one(doc))).inserted_id
     if await bump_post_counters(stores, post_id, {"comment_count": 1}) is None:
-        await stores.db.comments.delete_one({"_id": doc["_id"]})
+        await retry_busy(lambda: stores.db.comments.delete_one({"_id": doc["_id"]}))
         raise NotFound("Post not found")
     if root_id is not None and not await update_document(
         stores, "comments", root_id, {"$inc": {"reply_count": 1}}
     ):
         # The parent was deleted meanwhile; whoever deletes our reply takes its count back.
-        removed = await stores.db.comments.delete_one({"_id": doc["_id"]})
+        removed = await retry_busy(lambda: stores.db.comments.delete_one({"_id": doc["_id"]}))
         if removed.deleted_count:
             await bump_post_counters(stores, post_id, {"comment_count": -1})
         raise NotFound("The comment to reply to was deleted")

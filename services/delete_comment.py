@@ -7,7 +7,7 @@ from bson import ObjectId
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
-from datastore.doc_lock import update_document
+from datastore.doc_lock import retry_busy, update_document
 from realtime.channels import publish_post_update
 from services.engagement_counters import bump_post_counters
 
@@ -20,7 +20,9 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
     post = await stores.db.posts.find_one({"_id": comment["post_id"]}, projection={"author_id": 1})
     if viewer_id != comment["author_id"] and (post is None or viewer_id != post["author_id"]):
         raise Forbidden("Only the comment's author or the post's author can delete it")
-    if not (await stores.db.comments.delete_one({"_id": comment_id})).deleted_count:
+    if not (
+        await retry_busy(lambda: stores.db.comments.delete_one({"_id": comment_id}))
+    ).deleted_count:
         raise NotFound("Comment not found")
     removed_ids = [comment_id]
     if comment.get("reply_to_id") is None:
@@ -31,7 +33,9 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
             )
         ]
         if reply_ids:
-            deleted = await stores.db.comments.delete_many({"_id": {"$in": reply_ids}})
+            deleted = await retry_busy(
+                lambda: stores.db.comments.delete_many({"_id": {"$in": reply_ids}})
+            )
             if deleted.deleted_count:
                 removed_ids.extend(reply_ids)
             removed = 1 + deleted.deleted_count
@@ -43,7 +47,9 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
             stores, "comments", comment["reply_to_id"], {"$inc": {"reply_count": -1}}
         )
     await bump_post_counters(stores, comment["post_id"], {"comment_count": -removed})
-    await stores.db.notifications.delete_many({"comment_id": {"$in": removed_ids}})
+    await retry_busy(
+        lambda: stores.db.notifications.delete_many({"comment_id": {"$in": removed_ids}})
+    )
     await emit("comment.deleted", deps, comment_id=comment_id, post_id=comment["post_id"])
     await publish_post_update(stores, comment["post_id"])
     return True

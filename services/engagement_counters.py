@@ -15,7 +15,7 @@ from __future__ import annotations
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from datastore.doc_lock import document_lock
+from datastore.doc_lock import document_lock, retry_busy
 from datastore.stores import Stores
 
 # A pending hash outlives a crashed holder (the next writer of the post applies it).
@@ -28,8 +28,10 @@ async def bump_post_counters(
     """Add `deltas` (e.g. {"like_count": 1}) to the post; returns the post document with the
     deltas applied, or None when the post no longer exists."""
     if not stores.settings.serialize_document_writes:
-        return await stores.db.posts.find_one_and_update(
-            {"_id": post_id}, {"$inc": deltas}, return_document=ReturnDocument.AFTER
+        return await retry_busy(
+            lambda: stores.db.posts.find_one_and_update(
+                {"_id": post_id}, {"$inc": deltas}, return_document=ReturnDocument.AFTER
+            )
         )
     pending = stores.keys("pending", "posts", post_id)
     async with stores.redis.pipeline(transaction=True) as pipe:
@@ -41,8 +43,10 @@ async def bump_post_counters(
         found = {k: int(v) for k, v in (await stores.redis.hgetall(pending)).items() if int(v)}
         if not found:
             return await stores.db.posts.find_one({"_id": post_id})
-        doc = await stores.db.posts.find_one_and_update(
-            {"_id": post_id}, {"$inc": found}, return_document=ReturnDocument.AFTER
+        doc = await retry_busy(
+            lambda: stores.db.posts.find_one_and_update(
+                {"_id": post_id}, {"$inc": found}, return_document=ReturnDocument.AFTER
+            )
         )
         # Subtract what was applied (not DEL): deltas added meanwhile stay for the next holder.
         async with stores.redis.pipeline(transaction=True) as pipe:

@@ -16,7 +16,7 @@ from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
-from datastore.doc_lock import document_lock
+from datastore.doc_lock import document_lock, retry_busy
 from datastore.graph import blocked_among
 from datastore.stores import Stores
 from services.interactions_base import from_ms, to_ms
@@ -173,7 +173,9 @@ async def mark_notifications_read(stores: Stores, viewer: ObjectId, up_to: Objec
             raise NotFound("Notification not found")
         query.update(_before(to_ms(anchor["updated_at"]), anchor["_id"], inclusive=True))
     if not stores.settings.serialize_document_writes:
-        result = await stores.db.notifications.update_many(query, {"$set": {"read": True}})
+        result = await retry_busy(
+            lambda: stores.db.notifications.update_many(query, {"$set": {"read": True}})
+        )
         return result.modified_count
     # FerretDB rewrites whole documents without isolation: a bulk $set racing an actor joining
     # a group would drop the actor. Each document is updated under its group's lock instead.
@@ -181,8 +183,10 @@ async def mark_notifications_read(stores: Stores, viewer: ObjectId, up_to: Objec
     changed = 0
     for nid in ids:
         async with document_lock(stores, "notifications", nid):
-            result = await stores.db.notifications.update_one(
-                {"_id": nid, "read": False}, {"$set": {"read": True}}
+            result = await retry_busy(
+                lambda nid=nid: stores.db.notifications.update_one(
+                    {"_id": nid, "read": False}, {"$set": {"read": True}}
+                )
             )
         changed += result.modified_count
     return changed

@@ -20,7 +20,7 @@ from typing import Literal
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from datastore.doc_lock import document_lock
+from datastore.doc_lock import document_lock, retry_busy
 from datastore.stores import Stores
 from realtime.channels import publish_notification
 from services.interactions_base import now
@@ -90,26 +90,30 @@ async def _add_atomically(stores: Stores, base: dict, actor_id: ObjectId) -> boo
     """MongoDB: a guarded update (the actor not yet in the group) is atomic on its own."""
     t = now()
     for _ in range(2):
-        result = await stores.db.notifications.update_one(
-            {"_id": base["_id"], "actor_ids": {"$ne": actor_id}},
-            {
-                "$push": {"actor_ids": actor_id},
-                "$inc": {"actor_count": 1},
-                "$set": {"updated_at": t, "read": False},
-            },
+        result = await retry_busy(
+            lambda: stores.db.notifications.update_one(
+                {"_id": base["_id"], "actor_ids": {"$ne": actor_id}},
+                {
+                    "$push": {"actor_ids": actor_id},
+                    "$inc": {"actor_count": 1},
+                    "$set": {"updated_at": t, "read": False},
+                },
+            )
         )
         if result.matched_count:
             return True
         try:
-            await stores.db.notifications.insert_one(
-                {
-                    **base,
-                    "actor_ids": [actor_id],
-                    "actor_count": 1,
-                    "read": False,
-                    "created_at": t,
-                    "updated_at": t,
-                }
+            await retry_busy(
+                lambda: stores.db.notifications.insert_one(
+                    {
+                        **base,
+                        "actor_ids": [actor_id],
+                        "actor_count": 1,
+                        "read": False,
+                        "created_at": t,
+                        "updated_at": t,
+                    }
+                )
             )
             return True
         except DuplicateKeyError:
@@ -134,24 +138,28 @@ async def _add_coalesced(stores: Stores, base: dict, actor_id: ObjectId) -> bool
         new = [a for a in dict.fromkeys(ObjectId(q) for q in queued) if a not in known]
         t = now()
         if new and doc is None:
-            await stores.db.notifications.insert_one(
-                {
-                    **base,
-                    "actor_ids": new,
-                    "actor_count": len(new),
-                    "read": False,
-                    "created_at": t,
-                    "updated_at": t,
-                }
+            await retry_busy(
+                lambda: stores.db.notifications.insert_one(
+                    {
+                        **base,
+                        "actor_ids": new,
+                        "actor_count": len(new),
+                        "read": False,
+                        "created_at": t,
+                        "updated_at": t,
+                    }
+                )
             )
         elif new:
-            await stores.db.notifications.update_one(
-                {"_id": nid},
-                {
-                    "$push": {"actor_ids": {"$each": new}},
-                    "$inc": {"actor_count": len(new)},
-                    "$set": {"updated_at": t, "read": False},
-                },
+            await retry_busy(
+                lambda: stores.db.notifications.update_one(
+                    {"_id": nid},
+                    {
+                        "$push": {"actor_ids": {"$each": new}},
+                        "$inc": {"actor_count": len(new)},
+                        "$set": {"updated_at": t, "read": False},
+                    },
+                )
             )
         # Drop only what we consumed: actors queued meanwhile wait for the next holder.
         await stores.redis.ltrim(pending, len(queued), -1)
@@ -164,7 +172,7 @@ async def withdraw(
     """Remove a notification that no longer stands (a follow request that was answered)."""
     nid = notification_id(recipient_id, group_key(type_, actor_id=actor_id))
     async with document_lock(stores, "notifications", nid):
-        await stores.db.notifications.delete_one({"_id": nid})
+        await retry_busy(lambda: stores.db.notifications.delete_one({"_id": nid}))
 
 
 async def remove_actor_between(stores: Stores, a: ObjectId, b: ObjectId) -> None:
@@ -178,8 +186,14 @@ async def remove_actor_between(stores: Stores, a: ObjectId, b: ObjectId) -> None
         ]
         for nid in ids:
             async with document_lock(stores, "notifications", nid):
-                await stores.db.notifications.update_one(
-                    {"_id": nid, "actor_ids": actor},
-                    {"$pull": {"actor_ids": actor}, "$inc": {"actor_count": -1}},
+                await retry_busy(
+                    lambda nid=nid, actor=actor: stores.db.notifications.update_one(
+                        {"_id": nid, "actor_ids": actor},
+                        {"$pull": {"actor_ids": actor}, "$inc": {"actor_count": -1}},
+                    )
                 )
-                await stores.db.notifications.delete_one({"_id": nid, "actor_count": {"$lte": 0}})
+                await retry_busy(
+                    lambda nid=nid: stores.db.notifications.delete_one(
+                        {"_id": nid, "actor_count": {"$lte": 0}}
+                    )
+                )

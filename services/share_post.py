@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps, emit
+from datastore.doc_lock import retry_busy
 from realtime.channels import publish_post_update
 from services.engagement_counters import bump_post_counters
 from services.interactions_base import SHARE_MAX_RECIPIENTS, load_visible_post, now
@@ -49,14 +50,13 @@ async def share_post(
     sent: list[ObjectId] = []
     for recipient in recipients:
         try:
-            await stores.db.shares.insert_one(
-                {
-                    "post_id": post_id,
-                    "sender_id": viewer_id,
-                    "recipient_id": recipient,
-                    "created_at": now(),
-                }
-            )
+            share = {
+                "post_id": post_id,
+                "sender_id": viewer_id,
+                "recipient_id": recipient,
+                "created_at": now(),
+            }
+            await retry_busy(lambda share=share: stores.db.shares.insert_one(share))
         except DuplicateKeyError:
             continue
         sent.append(recipient)
