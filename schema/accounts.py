@@ -14,7 +14,7 @@ from core.ids import to_global_id
 from resolvers import accounts as r
 from schema.connection import Connection
 from schema.node import Node, register_node
-from schema.posts import Media, Post, avatar_of, user_posts
+from schema.posts import Media, MediaInput, Post, avatar_of, user_posts
 
 if TYPE_CHECKING:
     from schema.interactions import ShareConnection
@@ -199,6 +199,10 @@ class UpdateProfileInput:
     bio: str | None = strawberry.UNSET
     website: str | None = strawberry.UNSET
     is_private: bool | None = strawberry.UNSET
+    avatar: MediaInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new avatar (file or uploadId), or null to remove it.",
+    )
 
 
 @strawberry.enum
@@ -266,7 +270,20 @@ class AccountsMutation:
             fields["clear_website"] = not input.website
         if input.is_private is not strawberry.UNSET and input.is_private is not None:
             fields["is_private"] = input.is_private
-        return User.from_doc(await r.resolve_update_profile(info.context, fields))
+        doc = None
+        if input.avatar is not strawberry.UNSET:
+            # Through the media pipeline (square renditions); null removes the avatar.
+            from resolvers.posts import resolve_set_avatar
+
+            avatar = input.avatar
+            doc = await resolve_set_avatar(
+                info.context,
+                avatar.file if avatar else None,
+                avatar.upload_id if avatar else None,
+            )
+        if fields or doc is None:
+            doc = await r.resolve_update_profile(info.context, fields)
+        return User.from_doc(doc)
 
     @strawberry.mutation(description="Follow a user; a private account gets a request instead.")
     async def follow(self, info: Info, user_id: strawberry.ID) -> FollowPayload:

@@ -141,3 +141,16 @@ async def test_avatar_through_the_pipeline(gql, http, stores, alice):
     removed = (await gql(SET_AVATAR, {"input": {}}, token=token)).ok()["setAvatar"]
     assert removed["avatar"] is None
     assert await bucket_keys(stores) == []
+
+
+async def test_update_profile_sets_and_removes_the_avatar(gql, stores, alice):
+    _, token = alice
+    update = """mutation($input: UpdateProfileInput!) {
+      updateProfile(input: $input) { bio avatar { width height } } }"""
+    up = await upload(gql, token, samples.photo(500, 400), "image/jpeg")
+    user = await gql(update, {"input": {"bio": "hi", "avatar": {"uploadId": up}}}, token=token)
+    assert user.ok()["updateProfile"] == {"bio": "hi", "avatar": {"width": 400, "height": 400}}
+    assert await bucket_keys(stores)
+    gone = await gql(update, {"input": {"avatar": None}}, token=token)
+    assert gone.ok()["updateProfile"] == {"bio": "hi", "avatar": None}
+    assert await bucket_keys(stores) == []
