@@ -81,13 +81,18 @@ async def numsub(stores: Stores, channel: str) -> int:
     return int(result[0][1]) if result else 0
 
 
-async def wait_for_numsub(stores: Stores, channel: str, at_least: int, within: float = 10) -> None:
-    """Wait until Redis reports a subscriber on `channel`: the server has really subscribed,
-    so an event published now reaches it."""
+async def wait_for_numsub(
+    stores: Stores, channel: str, count: int, within: float = 10, *, at_most: bool = False
+) -> None:
+    """Wait until Redis reports at least (or, `at_most`, at most) `count` subscribers on
+    `channel`: e.g. the server has really subscribed, so an event published now reaches it."""
+
+    def done(n: int) -> bool:
+        return n <= count if at_most else n >= count
 
     async def poll() -> None:
         # Polls Redis's own count (no event announces a subscription); bounded by `within`.
-        while await numsub(stores, channel) < at_least:  # noqa: ASYNC110
+        while not done(await numsub(stores, channel)):  # noqa: ASYNC110
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), within)

@@ -205,7 +205,10 @@ async def test_one_redis_subscription_per_process_and_none_after_disconnect(clus
         # Six clients on two processes: one Redis subscriber per process.
         counts = dict(await s.redis.pubsub_numsub(channel))
         assert counts[channel] == 2
-        assert notif is not None
+        # A client that stops one subscription but keeps its socket releases that channel.
+        await notif.ws.send(json.dumps({"id": "1", "type": "complete"}))
+        await wait_for_numsub(s, notification_channel(s, viewers[0][0]), 0, at_most=True)
+        assert dict(await s.redis.pubsub_numsub(channel))[channel] == 2
     # Every client gone: no channel of ours is subscribed any more, and no pattern either.
     await wait_for_no_subscribers(s, rt_prefix)
     assert await s.redis.pubsub_numsub(channel) == [(channel, 0)]
