@@ -7,6 +7,7 @@ from bson import ObjectId
 
 from core.events import Deps, on
 from datastore.stores import Stores
+from realtime.channels import publish_post_update
 from services.interactions_base import may_see_post
 from services.notify import notify, remove_actor_between, withdraw
 from services.text import parse_mentions
@@ -134,3 +135,5 @@ async def _forget_post(deps: Deps, *, post_id: ObjectId, **_: object) -> None:
     db = deps.stores.db
     for collection in (db.likes, db.comments, db.shares, db.notifications):
         await collection.delete_many({"post_id": post_id})
+    # Live `postUpdated` streams re-read the post, find it gone and complete.
+    await publish_post_update(deps.stores, post_id)

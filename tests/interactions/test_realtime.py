@@ -146,6 +146,16 @@ async def test_post_updated_streams_live_counts_only_to_those_who_may_see_it(clu
         msg = await sub.raw()
         assert msg["type"] == "complete", msg
 
+    # Deleting the post completes the stream of anyone watching it.
+    async with subscribe(cluster.ws_a, fan_token, POST_UPDATED, {"id": pid}) as sub:
+        await sub.next()
+        body = await gql(
+            "mutation($id: ID!) { deletePost(id: $id) }", {"id": pid}, token=owner_token
+        )
+        assert body.ok() == {"deletePost": True}
+        msg = await sub.raw()
+        assert msg["type"] == "complete", msg
+
 
 async def test_feed_updated_reaches_the_viewer_with_a_visible_latest_post(cluster):
     s = cluster.stores
