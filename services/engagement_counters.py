@@ -12,6 +12,8 @@ count still moves only by deltas whose edge insert/delete really happened.
 
 from __future__ import annotations
 
+import uuid
+
 from bson import ObjectId
 from pymongo import ReturnDocument
 
@@ -20,6 +22,7 @@ from datastore.stores import Stores
 
 # A pending hash outlives a crashed holder (the next writer of the post applies it).
 _PENDING_TTL_SECONDS = 7 * 24 * 3600
+_TOKEN = "_token"
 
 
 async def bump_post_counters(
@@ -39,18 +42,48 @@ async def bump_post_counters(
             pipe.hincrby(pending, field, delta)
         pipe.expire(pending, _PENDING_TTL_SECONDS)
         await pipe.execute()
+    inflight = stores.keys("pending", "posts", post_id, "inflight")
     async with document_lock(stores, "posts", post_id):
+        await _settle_interrupted_flush(stores, post_id, pending, inflight)
         found = {k: int(v) for k, v in (await stores.redis.hgetall(pending)).items() if int(v)}
         if not found:
             return await stores.db.posts.find_one({"_id": post_id})
+        # Recorded before the write, with a token the write stamps on the post: if this process
+        # dies between the $inc and the subtraction, the next holder can tell whether the $inc
+        # landed, so a delta is applied exactly once even then.
+        token = uuid.uuid4().hex
+        await stores.redis.hset(inflight, mapping={**found, _TOKEN: token})
+        await stores.redis.expire(inflight, _PENDING_TTL_SECONDS)
         doc = await retry_busy(
             lambda: stores.db.posts.find_one_and_update(
-                {"_id": post_id}, {"$inc": found}, return_document=ReturnDocument.AFTER
+                {"_id": post_id},
+                {"$inc": found, "$set": {"counter_flush": token}},
+                return_document=ReturnDocument.AFTER,
             )
         )
-        # Subtract what was applied (not DEL): deltas added meanwhile stay for the next holder.
-        async with stores.redis.pipeline(transaction=True) as pipe:
-            for field, value in found.items():
-                pipe.hincrby(pending, field, -value)
-            await pipe.execute()
+        await _subtract(stores, pending, inflight, found)
         return doc
+
+
+async def _subtract(stores: Stores, pending: str, inflight: str, applied: dict[str, int]) -> None:
+    """Take `applied` off the pending deltas (not DEL: deltas added meanwhile stay for the next
+    holder) and forget the in-flight record, in one transaction."""
+    async with stores.redis.pipeline(transaction=True) as pipe:
+        for field, value in applied.items():
+            pipe.hincrby(pending, field, -value)
+        pipe.delete(inflight)
+        await pipe.execute()
+
+
+async def _settle_interrupted_flush(
+    stores: Stores, post_id: ObjectId, pending: str, inflight: str
+) -> None:
+    record = await stores.redis.hgetall(inflight)
+    if not record:
+        return
+    token = record.pop(_TOKEN, None)
+    post = await stores.db.posts.find_one({"_id": post_id}, projection={"counter_flush": 1})
+    if post is not None and token is not None and post.get("counter_flush") == token:
+        await _subtract(stores, pending, inflight, {k: int(v) for k, v in record.items()})
+    else:
+        await stores.redis.delete(inflight)  # the $inc never landed: the deltas are still pending

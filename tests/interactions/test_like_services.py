@@ -2,6 +2,7 @@
 
 import asyncio
 
+from services.engagement_counters import bump_post_counters
 from services.like_post import like_post
 from services.unlike_post import unlike_post
 from tests.interactions.helpers import deps_of, many_users
@@ -31,3 +32,24 @@ async def test_concurrent_likes_and_unlikes_keep_the_count_exact(app, stores):
     notes = [n async for n in stores.db.notifications.find({"recipient_id": author})]
     assert len(notes) == 1
     assert notes[0]["type"] == "LIKE" and notes[0]["actor_count"] == 200
+
+
+async def test_a_counter_flush_interrupted_by_a_crash_is_applied_exactly_once(app, stores):
+    """A holder that died after its $inc landed but before clearing its Redis deltas: the next
+    holder must not apply them again; one that died before the $inc: they are applied once."""
+    author, _ = await create_user(stores, "author")
+    landed = await create_ready_post(stores, author)
+    lost = await create_ready_post(stores, author)
+    for post_id, did_land in ((landed, True), (lost, False)):
+        pending = stores.keys("pending", "posts", post_id)
+        inflight = stores.keys("pending", "posts", post_id, "inflight")
+        await stores.redis.hset(pending, mapping={"like_count": 3})
+        await stores.redis.hset(inflight, mapping={"like_count": 3, "_token": "t1"})
+        if did_land:
+            await stores.db.posts.update_one(
+                {"_id": post_id}, {"$inc": {"like_count": 3}, "$set": {"counter_flush": "t1"}}
+            )
+        doc = await bump_post_counters(stores, post_id, {"like_count": 1})
+        assert doc["like_count"] == 4, did_land
+        assert await stores.redis.hget(pending, "like_count") == "0"
+        assert not await stores.redis.exists(inflight)
