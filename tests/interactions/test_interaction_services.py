@@ -218,3 +218,20 @@ async def test_follow_and_follow_request_notifications(app, stores):
         await emit("user.followed", deps, follower_id=fan, followee_id=star)
     notes = (await notifications_page(stores, star, 20, None)).items
     assert [(n["type"], n["actor_ids"]) for n in notes] == [("FOLLOW", [fan])]
+
+
+async def test_concurrent_shares_keep_share_count_exact(app, stores):
+    deps = deps_of(app)
+    author, _ = await create_user(stores, "author")
+    post_id = await create_ready_post(stores, author)
+    senders = await many_users(stores, "s", 30)
+    recipient, _ = await create_user(stores, "inbox")
+    # Every sender twice at once: the second send of a pair is a no-op.
+    await asyncio.gather(
+        *(share_post(deps, uid, post_id, [recipient]) for uid, _ in senders),
+        *(share_post(deps, uid, post_id, [recipient]) for uid, _ in senders),
+    )
+    post = await _post_doc(stores, post_id)
+    assert post["share_count"] == 30 == await stores.db.shares.count_documents({})
+    assert len((await shared_with_me_page(stores, recipient, 50, None)).items) == 30
+    assert await stores.db.notifications.count_documents({"recipient_id": recipient}) == 30
