@@ -8,23 +8,18 @@ this is what keeps a feed page's hydration cheap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
 from bson import ObjectId
+from redis.exceptions import RedisError
 
 from datastore.doc_cache import post_cache, user_cache
 from gateway.metrics import observe_batch
 
 if TYPE_CHECKING:
     from resolvers.context import Context
-
-
-async def _by_ids(collection: Any, ids: Iterable[ObjectId]) -> list[dict | None]:
-    ids = list(ids)
-    found = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": ids}})}
-    return [found.get(i) for i in ids]
 
 
 def users_by_id(ctx: Context) -> DataLoader:
@@ -38,15 +33,36 @@ def users_by_id(ctx: Context) -> DataLoader:
 
 
 def users_by_username(ctx: Context) -> DataLoader:
-    """lowercased username -> user document (or None)."""
+    """lowercased username -> user document (or None).
+
+    Usernames never change, so a Redis hash maps each one to its user id once it has been looked
+    up (MongoDB answers a `username_lower` query with a scan on FerretDB); the documents then
+    come through the document cache."""
 
     async def load(names: list[str]) -> list[dict | None]:
         observe_batch("users_by_username", len(names))
-        found = {
-            doc["username_lower"]: doc
-            async for doc in ctx.stores.db.users.find({"username_lower": {"$in": names}})
-        }
-        return [found.get(n) for n in names]
+        stores = ctx.stores
+        key = stores.keys("uname")
+        try:
+            cached = await stores.redis.hmget(key, names)
+        except RedisError:
+            cached = [None] * len(names)
+        ids = {n: ObjectId(i) for n, i in zip(names, cached, strict=True) if i}
+        missing = [n for n in dict.fromkeys(names) if n not in ids]
+        if missing:
+            found = {
+                doc["username_lower"]: doc["_id"]
+                async for doc in stores.db.users.find(
+                    {"username_lower": {"$in": missing}}, {"username_lower": 1}
+                )
+            }
+            ids |= found
+            if found:
+                with contextlib.suppress(RedisError):
+                    await stores.redis.hset(key, mapping={n: str(i) for n, i in found.items()})
+        docs = await user_cache(stores).get_many([ids[n] for n in names if n in ids])
+        by_id = {d["_id"]: d for d in docs if d is not None}
+        return [by_id.get(ids[n]) if n in ids else None for n in names]
 
     return DataLoader(load, max_batch_size=500)
 

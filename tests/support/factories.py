@@ -111,4 +111,9 @@ async def create_ready_post(
     }
     await stores.db.posts.insert_one(doc)
     await stores.db.users.update_one({"_id": author_id}, {"$inc": {"post_count": 1}})
+    # A direct write bypasses the post.ready event, so forget the derived copies it would have
+    # updated: the author's authored set is rebuilt from MongoDB on its next read.
+    await stores.redis.delete(
+        stores.keys("authb", author_id), stores.keys("doc", "users", author_id)
+    )
     return post_id
