@@ -32,7 +32,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 import orjson
@@ -385,12 +385,28 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[st
     are quiet (or re-run it)."""
     started = time.perf_counter()
     await clear_index(stores)
+    users = stores.db.users.find({}, projection=_USER_PROJECTION).batch_size(5000)
+    posts = stores.db.posts.find({"status": "READY"}, projection=_POST_PROJECTION)
+    counts = await bulk_index(stores, users, posts.batch_size(5000), batch_size=batch_size)
+    log.info("search index rebuilt in %.1fs: %s", time.perf_counter() - started, counts)
+    return counts
+
+
+async def bulk_index(
+    stores: Stores,
+    users: AsyncIterable[dict],
+    posts: AsyncIterable[dict],
+    *,
+    batch_size: int = 200_000,
+) -> dict[str, int]:
+    """Index user and post documents in bulk into an empty index (the rebuild, and loaders
+    that have the documents at hand, e.g. the benchmark)."""
     k = stores.keys
     counts = {"users": 0, "posts": 0, "hashtags": 0, "locations": 0}
     bulk = _Bulk(stores, batch_size)
     bulk._geo_key = k("sx", "l", "geo")
 
-    async for doc in stores.db.users.find({}, projection=_USER_PROJECTION).batch_size(5000):
+    async for doc in users:
         hexid = str(doc["_id"])
         entry = _user_entry(doc)
         score = entry["score"]
@@ -407,8 +423,7 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[st
     tag_counts: dict[str, int] = defaultdict(int)
     loc_counts: dict[str, int] = defaultdict(int)
     loc_meta: dict[str, dict] = {}
-    cursor = stores.db.posts.find({"status": "READY"}, projection=_POST_PROJECTION)
-    async for doc in cursor.batch_size(5000):
+    async for doc in posts:
         entry = _post_entry(doc)
         if entry is None:
             continue
@@ -450,5 +465,4 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[st
     counts["locations"] = len(loc_counts)
     bulk.strings[k("sx", "built")] = str(time.time()).encode()
     await bulk.flush()
-    log.info("search index rebuilt in %.1fs: %s", time.perf_counter() - started, counts)
     return counts
