@@ -29,6 +29,10 @@ from services.visibility import blocked_between
 NotificationType = Literal["LIKE", "COMMENT", "FOLLOW", "FOLLOW_REQUEST", "MENTION", "SHARE"]
 
 _PENDING_TTL_SECONDS = 24 * 3600
+# A group keeps its most recent actors only, so a viral post's notification stays a small
+# document (MongoDB's limit is 16 MB, ~1.3M ids). `actor_count` counts every distinct actor up
+# to then; an actor who dropped off the kept list and acts again is counted again.
+MAX_STORED_ACTORS = 1000
 
 
 def group_key(
@@ -94,7 +98,7 @@ async def _add_atomically(stores: Stores, base: dict, actor_id: ObjectId) -> boo
             lambda: stores.db.notifications.update_one(
                 {"_id": base["_id"], "actor_ids": {"$ne": actor_id}},
                 {
-                    "$push": {"actor_ids": actor_id},
+                    "$push": {"actor_ids": {"$each": [actor_id], "$slice": -MAX_STORED_ACTORS}},
                     "$inc": {"actor_count": 1},
                     "$set": {"updated_at": t, "read": False},
                 },
@@ -142,7 +146,7 @@ async def _add_coalesced(stores: Stores, base: dict, actor_id: ObjectId) -> bool
                 lambda: stores.db.notifications.insert_one(
                     {
                         **base,
-                        "actor_ids": new,
+                        "actor_ids": new[-MAX_STORED_ACTORS:],
                         "actor_count": len(new),
                         "read": False,
                         "created_at": t,
@@ -151,13 +155,14 @@ async def _add_coalesced(stores: Stores, base: dict, actor_id: ObjectId) -> bool
                 )
             )
         elif new:
+            # Written whole rather than with $push's $slice, which FerretDB ignores.
+            actors = [*doc["actor_ids"], *new][-MAX_STORED_ACTORS:]
             await retry_busy(
                 lambda: stores.db.notifications.update_one(
                     {"_id": nid},
                     {
-                        "$push": {"actor_ids": {"$each": new}},
+                        "$set": {"actor_ids": actors, "updated_at": t, "read": False},
                         "$inc": {"actor_count": len(new)},
-                        "$set": {"updated_at": t, "read": False},
                     },
                 )
             )

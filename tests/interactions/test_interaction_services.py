@@ -235,3 +235,17 @@ async def test_concurrent_shares_keep_share_count_exact(app, stores):
     assert post["share_count"] == 30 == await stores.db.shares.count_documents({})
     assert len((await shared_with_me_page(stores, recipient, 50, None)).items) == 30
     assert await stores.db.notifications.count_documents({"recipient_id": recipient}) == 30
+
+
+async def test_a_notification_group_keeps_only_its_most_recent_actors(app, stores, monkeypatch):
+    import services.notify as notify_module
+
+    monkeypatch.setattr(notify_module, "MAX_STORED_ACTORS", 3)
+    author, _ = await create_user(stores, "author")
+    post_id = await create_ready_post(stores, author)
+    users = await many_users(stores, "l", 5)
+    for uid, _ in users:
+        await like_post(deps_of(app), uid, post_id)
+    [note] = (await notifications_page(stores, author, 5, None)).items
+    assert note["actor_count"] == 5
+    assert note["actor_ids"] == [uid for uid, _ in users[-3:]]
