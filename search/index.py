@@ -21,6 +21,7 @@ Keys (all under `stores.keys("sx", ...)`; `{u}`, `{p}`, `{l}` are ObjectId hex, 
   sx:l:geo            GEO set of {l} with coordinates        near-a-point search
   sx:p:{p}            string: JSON {a, tags, loc, t, hot}    what is indexed for a post (a: author)
   sx:built            string: time of the last full rebuild
+  sx:users_synced     string: time of the last `sync_users` run
 
 Counts (hashtag and location post counts) are the cardinality of the RECENT zset, written to
 the ranking zsets by one Lua script so concurrent posts never leave a stale count behind.
@@ -33,6 +34,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -466,3 +468,22 @@ async def bulk_index(
     bulk.strings[k("sx", "built")] = str(time.time()).encode()
     await bulk.flush()
     return counts
+
+
+async def sync_users(stores: Stores, *, overlap_seconds: float = 5.0) -> int:
+    """Re-index users whose document changed since the last sync (`updated_at`), a safety net
+    for profile writes that emit no event (registration and profile edits emit none yet).
+    Scans `users` in the worker, never on a query path. Returns how many were re-indexed."""
+    marker = stores.keys("sx", "users_synced")
+    started = time.time()
+    since = float(await stores.redis.get(marker) or 0) - overlap_seconds
+    changed = stores.db.users.find(
+        {"updated_at": {"$gte": datetime.fromtimestamp(max(since, 0), UTC)}},
+        projection={"_id": 1},
+    )
+    n = 0
+    async for doc in changed:
+        await index_user(stores, doc["_id"])
+        n += 1
+    await stores.redis.set(marker, repr(started))
+    return n

@@ -8,7 +8,7 @@ from bson import ObjectId
 
 from search import index
 from search.handlers import reindex
-from worker.registry import job
+from worker.registry import cron, job
 
 
 @job
@@ -21,3 +21,9 @@ async def search_reindex(ctx: dict[str, Any], *, kind: str, id: str) -> None:
 async def search_rebuild(ctx: dict[str, Any]) -> dict[str, int]:
     """Rebuild every search index from MongoDB (after a Redis flush or loss)."""
     return await index.rebuild_index(ctx["stores"])
+
+
+@cron("* * * * *")
+async def search_sync_users(ctx: dict[str, Any]) -> int:
+    """Every minute: index users whose profile changed without an event (see sync_users)."""
+    return await index.sync_users(ctx["stores"])

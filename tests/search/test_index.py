@@ -395,3 +395,17 @@ async def test_a_flushed_index_is_rebuilt_from_mongodb(deps, stores):
     counts = await index.rebuild_index(stores, batch_size=3)
     assert counts["users"] == 3 and counts["posts"] == 1
     assert await snapshot() == before
+
+
+async def test_users_changed_without_an_event_are_synced(stores):
+    uid, _ = await create_user(stores, "silent", full_name="Quiet Person")
+    assert await _names(stores, None, "silent") == []
+    assert await index.sync_users(stores) == 1
+    assert await _names(stores, None, "quiet") == ["silent"]
+    assert await index.sync_users(stores, overlap_seconds=0) == 0  # nothing changed since
+    await stores.db.users.update_one(
+        {"_id": uid}, {"$set": {"full_name": "Loud Person", "updated_at": datetime.now(UTC)}}
+    )
+    assert await index.sync_users(stores) == 1
+    assert await _names(stores, None, "quiet") == []
+    assert await _names(stores, None, "loud") == ["silent"]
