@@ -94,6 +94,9 @@ def main() -> None:
         f"5 worst {[round(d) for d in ordered[-5:]]}"
     )
     print(
+        f"first like (cold process) {delays[0]:.1f} ms; worst of the rest {max(delays[1:]):.1f} ms"
+    )
+    print(
         "message received minus mutation answered: "
         f"median {statistics.median(after_answer):.1f} ms, worst {max(after_answer):.1f} ms"
     )
