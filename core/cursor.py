@@ -46,6 +46,21 @@ def decode_cursor(kind: str, cursor: str) -> Any:
     return payload
 
 
+def decode_position(kind: str, cursor: str) -> tuple[int, str]:
+    """A `(score, ObjectId hex)` position cursor, as timelines and the profile grid use."""
+    payload = decode_cursor(kind, cursor)
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+        and len(payload[1]) == 24
+        and all(c in "0123456789abcdef" for c in payload[1])
+    ):
+        raise BadInput("Malformed cursor", argument="after")
+    return payload[0], payload[1]
+
+
 def clamp_first(first: int | None) -> int:
     """Validate a connection's `first` against the configured default and maximum."""
     settings = get_settings()

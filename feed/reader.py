@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from bson import ObjectId
 from redis.exceptions import RedisError
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
 from datastore.doc_cache import post_cache
@@ -82,18 +82,7 @@ class FeedReader:
         return Page(docs, cursors, has_next, extensions)
 
     def _decode_recent(self, after: str | None) -> Position | None:
-        if not after:
-            return None
-        payload = decode_cursor(RECENT_CURSOR, after)
-        if not (
-            isinstance(payload, list)
-            and len(payload) == 2
-            and isinstance(payload[0], int)
-            and isinstance(payload[1], str)
-            and ObjectId.is_valid(payload[1])
-        ):
-            raise BadInput("Malformed cursor", argument="after")
-        return payload[0], payload[1]
+        return decode_position(RECENT_CURSOR, after) if after else None
 
     async def _sources(self, viewer: ObjectId, following: list[ObjectId]) -> list[str]:
         strategy = self.settings.feed_strategy

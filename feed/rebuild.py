@@ -15,38 +15,37 @@ _PROJECTION = {"published_at": 1, "created_at": 1}
 _NEWEST = [("published_at", -1), ("_id", -1)]
 
 
-async def rebuild_timeline(stores: Stores, user: ObjectId) -> None:
-    keys = FeedKeys(stores)
-    authors = [*await following_ids(stores, user), user]
+async def _rebuild(stores: Stores, query: dict, key: str, marker: str) -> dict[str, int]:
+    """Replace zset `key` with the newest TIMELINE_CAP posts matching `query` and set `marker`,
+    in one MULTI so readers never see a half-built set."""
     cursor = (
-        stores.db.posts.find({"author_id": {"$in": authors}, "status": "READY"}, _PROJECTION)
+        stores.db.posts.find({**query, "status": "READY"}, _PROJECTION)
         .sort(_NEWEST)
         .limit(stores.settings.timeline_cap)
     )
     entries = {str(p["_id"]): score_of(p) async for p in cursor}
     async with stores.redis.pipeline(transaction=True) as pipe:
-        pipe.delete(keys.timeline(user))
+        pipe.delete(key)
         if entries:
-            pipe.zadd(keys.timeline(user), entries)
-        pipe.set(keys.timeline_built(user), 1)
+            pipe.zadd(key, entries)
+        pipe.set(marker, 1)
         await pipe.execute()
+    return entries
+
+
+async def rebuild_timeline(stores: Stores, user: ObjectId) -> None:
+    keys = FeedKeys(stores)
+    authors = [*await following_ids(stores, user), user]
+    await _rebuild(
+        stores, {"author_id": {"$in": authors}}, keys.timeline(user), keys.timeline_built(user)
+    )
 
 
 async def rebuild_authored(stores: Stores, author: ObjectId) -> dict[str, int]:
     keys = FeedKeys(stores)
-    cursor = (
-        stores.db.posts.find({"author_id": author, "status": "READY"}, _PROJECTION)
-        .sort(_NEWEST)
-        .limit(stores.settings.timeline_cap)
+    return await _rebuild(
+        stores, {"author_id": author}, keys.authored(author), keys.authored_built(author)
     )
-    entries = {str(p["_id"]): score_of(p) async for p in cursor}
-    async with stores.redis.pipeline(transaction=True) as pipe:
-        pipe.delete(keys.authored(author))
-        if entries:
-            pipe.zadd(keys.authored(author), entries)
-        pipe.set(keys.authored_built(author), 1)
-        await pipe.execute()
-    return entries
 
 
 async def ensure_authored(stores: Stores, authors: Sequence[ObjectId]) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from core.cursor import decode_cursor, encode_cursor
-from core.errors import BadInput
+from core.cursor import decode_position, encode_cursor
 from core.pagination import Page
 from datastore.stores import Stores
 from feed.author_posts import author_posts, position_of
@@ -32,22 +31,9 @@ async def user_posts(
 ) -> Page[dict]:
     """An author's READY posts, newest first (the profile grid); empty when the viewer may not
     see the owner's content."""
-    bound = _decode_position(after) if after else None
+    bound = decode_position(PROFILE_CURSOR, after) if after else None
     if first == 0 or not await can_see_content(stores, viewer, owner):
         return Page([], [], False)
     docs, has_next = await author_posts(stores, owner["_id"], first, bound)
     cursors = [encode_cursor(PROFILE_CURSOR, list(position_of(d))) for d in docs]
     return Page(docs, cursors, has_next)
-
-
-def _decode_position(after: str) -> tuple[int, str]:
-    payload = decode_cursor(PROFILE_CURSOR, after)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-        and ObjectId.is_valid(payload[1])
-    ):
-        raise BadInput("Malformed cursor", argument="after")
-    return payload[0], payload[1]
