@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup venv web services services-stop services-status serve worker bench lint lock clean
+.PHONY: run test setup browser venv web services services-stop services-status serve worker bench lint lock clean
 
 run: setup ## set everything up, then serve the API (GraphiQL at /graphql) and the worker
 	$(PY) cli.py run --host $(HOST) --port $(PORT)
 
-test: setup ## set everything up, then run the whole suite against the real services
+test: setup browser ## set everything up, then run the whole suite against the real services
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 setup: venv web services
@@ -26,6 +26,10 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 web: web/node_modules/.package-lock.json
 web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+browser: ## Debian's chromium, for the GraphiQL browser test
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 services: venv ## install, build, start and health-check MongoDB (FerretDB), Redis and MinIO
 	ops/services.sh start
