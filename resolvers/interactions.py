@@ -23,7 +23,7 @@ from realtime.channels import (
     post_channel,
 )
 from resolvers.context import Context
-from resolvers.interactions_loaders import comments_by_id, viewer_likes
+from resolvers.interactions_loaders import comments_by_id, viewer_likes, visible_posts_by_id
 from resolvers.loaders import users_by_id
 from services import interaction_queries as queries
 from services.add_comment import add_comment
@@ -159,10 +159,7 @@ async def load_post(ctx: Context, post_id: ObjectId | None) -> dict | None:
     """A post document if the viewer may see it (null otherwise)."""
     if post_id is None:
         return None
-    post = await ctx.stores.db.posts.find_one({"_id": post_id})
-    if post is None or not await may_see_post(ctx.stores, ctx.viewer_id, post):
-        return None
-    return post
+    return await ctx.loader(visible_posts_by_id).load(post_id)
 
 
 async def load_users(ctx: Context, ids: list[ObjectId]) -> list[dict]:

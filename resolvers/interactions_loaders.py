@@ -12,6 +12,7 @@ from aiodataloader import DataLoader
 from bson import ObjectId
 
 from services.interaction_queries import viewer_liked
+from services.visibility import visible_owner_ids
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -36,5 +37,35 @@ def comments_by_id(ctx: Context) -> DataLoader:
     async def load(ids: list[ObjectId]) -> list[dict | None]:
         found = {d["_id"]: d async for d in ctx.stores.db.comments.find({"_id": {"$in": ids}})}
         return [found.get(i) for i in ids]
+
+    return DataLoader(load, max_batch_size=500, cache=False)
+
+
+def visible_posts_by_id(ctx: Context) -> DataLoader:
+    """post id -> post document if the viewer may see it (else None): one posts query, one
+    users query and a few Redis calls for a whole list of notifications, shares or comments.
+    Not cached, so a long-lived WebSocket context always reads current counts."""
+
+    async def load(ids: list[ObjectId]) -> list[dict | None]:
+        stores, viewer = ctx.stores, ctx.viewer_id
+        posts = {p["_id"]: p async for p in stores.db.posts.find({"_id": {"$in": ids}})}
+        author_ids = list({p["author_id"] for p in posts.values()})
+        authors = [
+            u
+            async for u in stores.db.users.find(
+                {"_id": {"$in": author_ids}}, projection={"is_private": 1}
+            )
+        ]
+        visible = await visible_owner_ids(stores, viewer, authors)
+        out: list[dict | None] = []
+        for i in ids:
+            post = posts.get(i)
+            ok = (
+                post is not None
+                and post["author_id"] in visible
+                and (post.get("status") == "READY" or post["author_id"] == viewer)
+            )
+            out.append(post if ok else None)
+        return out
 
     return DataLoader(load, max_batch_size=500, cache=False)
