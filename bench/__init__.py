@@ -1,0 +1,1 @@
+"""`python -m bench`: the benchmark suite (see bench/__main__.py)."""

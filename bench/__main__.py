@@ -1,0 +1,390 @@
+"""`python -m bench` (`make bench`): the benchmark suite. BENCH_SCALE=small|large, BENCH_SEED.
+
+1. dataset: generated from the seed, bulk-loaded once into the `bench_<scale>` database and
+   `bench:<scale>:<strategy>:` Redis prefixes (bench/dataset.py), reused while seed and scale
+   match;
+2. HTTP rows with wrk against `photogram serve --workers 2` in the default setup: the feed
+   (RECENT first page for ordinary and heavy viewers, a deep page, RANKED), a profile, a post
+   with comments, searchUsers;
+3. the ceiling: the same feed shape from static data (bench/ceiling.py);
+4. the trade-off table: push, pull and hybrid, each with its server and a worker process:
+   feed throughput and latency, post-to-feed delivery for 100/1,000/10,000 followers, memory;
+5. costs per feed page and a profile of one (in-process);
+6. like -> notificationAdded across processes (bench/notification_latency.py);
+then bench/results/<timestamp>.{json,md} and PNG charts, copied to bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import costs, dataset, delivery, loadgen, procs, report, workloads
+from bench.dataset import BENCH_CELEBRITY_THRESHOLD, Dataset, bench_settings
+from core.settings import Settings
+from datastore.stores import open_stores
+
+SECTIONS = ("http", "ceiling", "tradeoff", "costs", "realtime")
+
+
+def _log(msg: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {msg}", flush=True)
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.wrk = procs.ensure_wrk()
+        self.res: dict[str, Any] = {
+            "scale": args.scale,
+            "seed": args.seed,
+            "machine": report.machine(),
+            "commit": report.commit(),
+            "loadavg_start": report.loadavg(),
+            "started_at": datetime.now(UTC).isoformat(),
+            "hybrid_threshold": BENCH_CELEBRITY_THRESHOLD,
+            "wrk": {
+                "threads": 1,
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "warmup_s": args.warmup,
+            },
+            "notes": [],
+        }
+        self.ds: Dataset | None = None
+
+    # --- helpers ---------------------------------------------------------------------------
+    def measure(
+        self,
+        url: str,
+        reqs: workloads.Requests,
+        label: str,
+        settings: Settings | None = None,
+    ) -> dict:
+        if settings is not None:
+            ordinary, heavy = self.viewers()
+            asyncio.run(workloads.pre_touch(settings, self.ds, ordinary + heavy))
+        asyncio.run(workloads.check_one(url, reqs))
+        if self.args.warmup:
+            loadgen.run_wrk(
+                self.wrk, url, reqs, seconds=self.args.warmup, connections=self.args.connections
+            )
+        r = loadgen.run_wrk(
+            self.wrk, url, reqs, seconds=self.args.seconds, connections=self.args.connections
+        ).as_dict()
+        r["distinct_requests"] = len(reqs)
+        r["loadavg"] = report.loadavg()
+        _log(
+            f"  {label}: {r['rps']:.0f} req/s, p50 {r['p50_ms']} p95 {r['p95_ms']} "
+            f"p99 {r['p99_ms']} ms ({r['requests']} requests, bad {r['bad']}, "
+            f"errors {r['socket_errors']}, timeouts {r['timeouts']})"
+        )
+        return r
+
+    def warm(self, settings: Settings) -> None:
+        async def go() -> int:
+            stores = open_stores(settings)
+            try:
+                return await dataset.warm_doc_cache(stores, self.ds, ttl_seconds=3600)
+            finally:
+                await stores.close()
+
+        t = time.perf_counter()
+        n = asyncio.run(go())
+        _log(f"  document cache warmed ({n:,} documents, {time.perf_counter() - t:.1f} s)")
+
+    def viewers(self) -> tuple[list[int], list[int]]:
+        assert self.ds is not None
+        return self.ds.ordinary_viewers(300), list(self.ds.heavy)
+
+    # --- sections --------------------------------------------------------------------------
+    def load(self) -> None:
+        _log(f"dataset {self.args.scale}, seed {self.args.seed}")
+        ds, info = asyncio.run(
+            dataset.ensure_dataset(self.args.scale, self.args.seed, force=self.args.reload)
+        )
+        self.ds = ds
+        info["shape"] = dataset.describe(ds)
+        self.res["dataset"] = info
+
+    def default_settings(self) -> Settings:
+        # The default setup: hybrid with the default threshold (1,000,000), which on this
+        # dataset pushes every author, so it reads the push prefix's state.
+        return bench_settings(
+            self.args.scale,
+            "push",
+            feed_strategy="hybrid",
+            celebrity_follower_threshold=Settings().celebrity_follower_threshold,
+        )
+
+    def http(self) -> None:
+        assert self.ds is not None
+        _log("HTTP rows, default setup")
+        settings = self.default_settings()
+        self.warm(settings)
+        ordinary, heavy = self.viewers()
+        rows: dict[str, dict] = {}
+        with procs.api_server(settings) as server:
+            feed_o = workloads.feed_requests(settings, self.ds, ordinary)
+            feed_h = workloads.feed_requests(settings, self.ds, heavy)
+            rows["feed RECENT, ordinary viewers"] = self.measure(
+                server.url, feed_o, "RECENT ordinary", settings
+            )
+            rows["feed RECENT, heavy viewers"] = self.measure(
+                server.url, feed_h, "RECENT heavy", settings
+            )
+            asyncio.run(workloads.pre_touch(settings, self.ds, ordinary + heavy))
+            cursors = asyncio.run(workloads.deep_cursors(server.url, feed_o[:150]))
+            by_user = {
+                v: cursors[tok]
+                for v, (tok, _) in zip(ordinary, feed_o, strict=True)
+                if tok in cursors
+            }
+            deep = workloads.feed_requests(settings, self.ds, ordinary, after=by_user)
+            rows["feed RECENT page 6, ordinary viewers"] = self.measure(
+                server.url, deep, "deep page", settings
+            )
+            rows["feed RANKED, ordinary viewers"] = self.measure(
+                server.url,
+                workloads.feed_requests(settings, self.ds, ordinary, order="RANKED"),
+                "RANKED ordinary",
+                settings,
+            )
+            rows["feed RANKED, heavy viewers"] = self.measure(
+                server.url,
+                workloads.feed_requests(settings, self.ds, heavy, order="RANKED"),
+                "RANKED heavy",
+                settings,
+            )
+            rows["profile: user(username) + posts(first: 12)"] = self.measure(
+                server.url,
+                workloads.profile_requests(settings, self.ds, ordinary),
+                "profile",
+                settings,
+            )
+            rows["post + comments(first: 20)"] = self.measure(
+                server.url,
+                workloads.post_requests(settings, self.ds, ordinary),
+                "post+comments",
+                settings,
+            )
+            if self.has_search():
+                rows["searchUsers(first: 20)"] = self.measure(
+                    server.url,
+                    workloads.search_requests(settings, self.ds, ordinary),
+                    "search",
+                    settings,
+                )
+            else:
+                self.res["notes"].append("searchUsers is not in schema/root.py: row skipped")
+            mem = server.peak_memory_mb()
+        self.res["http"] = rows
+        self.res.setdefault("memory_mb", {}).update(
+            {f"default setup {k}": v for k, v in mem.items()}
+        )
+
+    def has_search(self) -> bool:
+        from schema import root
+
+        return any(q.__name__ == "SearchQuery" for q in root.QUERIES)
+
+    def ceiling(self) -> None:
+        assert self.ds is not None
+        _log("ceiling: the feed shape from static data")
+        port = procs.free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--port", str(port)]
+        cmd += ["--workers", "2", "--log-level", "warning", "--no-access-log"]
+        proc = procs._popen(cmd, {"PYTHONPATH": str(procs.ROOT)}, "ceiling.log")
+        url = f"http://127.0.0.1:{port}"
+        try:
+            import httpx
+
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.post(f"{url}/graphql", json={"query": "{__typename}"}, timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            while len(procs.api_workers(proc.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            settings = self.default_settings()
+            ordinary, _ = self.viewers()
+            reqs = workloads.feed_requests(settings, self.ds, ordinary)
+            self.res["ceiling"] = self.measure(url, reqs, "ceiling")
+        finally:
+            procs._stop(proc)
+
+    def tradeoff(self) -> None:
+        assert self.ds is not None
+        ordinary, heavy = self.viewers()
+        out: dict[str, dict] = {}
+        for strategy in dataset.STRATEGIES:
+            _log(f"trade-off: {strategy}")
+            settings = bench_settings(self.args.scale, strategy)
+            self.warm(settings)
+            entry: dict[str, Any] = {"feed": {}}
+            with procs.worker_process(settings) as worker, procs.api_server(settings) as server:
+                entry["feed"]["ordinary"] = self.measure(
+                    server.url,
+                    workloads.feed_requests(settings, self.ds, ordinary),
+                    "ordinary",
+                    settings,
+                )
+                entry["feed"]["heavy"] = self.measure(
+                    server.url, workloads.feed_requests(settings, self.ds, heavy), "heavy", settings
+                )
+                entry["delivery"] = asyncio.run(delivery.measure(settings, self.ds))
+                entry["memory_mb"] = {
+                    **server.peak_memory_mb(),
+                    "worker": procs.vm_hwm_mb(worker.pid),
+                }
+            if "costs" in self.args.sections:
+                entry["costs"] = asyncio.run(
+                    costs.cost_per_request(
+                        settings, workloads.feed_requests(settings, self.ds, heavy[:20]), n=20
+                    )
+                )
+            out[strategy] = entry
+            self.res["tradeoff"] = out
+
+    def costs(self) -> None:
+        assert self.ds is not None
+        _log("costs per request and profile (in-process)")
+        settings = self.default_settings()
+        ordinary, heavy = self.viewers()
+        self.warm(settings)
+        c: dict[str, dict] = {}
+        c["feed RECENT, ordinary"] = asyncio.run(
+            costs.cost_per_request(settings, workloads.feed_requests(settings, self.ds, ordinary))
+        )
+        c["feed RECENT, heavy"] = asyncio.run(
+            costs.cost_per_request(settings, workloads.feed_requests(settings, self.ds, heavy))
+        )
+        c["feed RANKED, ordinary"] = asyncio.run(
+            costs.cost_per_request(
+                settings, workloads.feed_requests(settings, self.ds, ordinary, order="RANKED"), n=20
+            )
+        )
+        for strategy, entry in self.res.get("tradeoff", {}).items():
+            if "costs" in entry:
+                c[f"feed RECENT, heavy, {strategy}"] = entry["costs"]
+        self.res["costs"] = c
+        for name, v in c.items():
+            _log(
+                f"  {name}: {v['mongo_commands_mean']} MongoDB, {v['redis_round_trips_mean']} Redis"
+            )
+        reqs = workloads.feed_requests(settings, self.ds, ordinary[:100])
+        phases = asyncio.run(costs.phases(settings, reqs))
+        _log(f"  phases: {phases}")
+        prof = asyncio.run(costs.profile(settings, reqs))
+        prof["phases"] = phases
+        self.res["profile"] = prof
+
+    def realtime(self) -> None:
+        _log("realtime: like -> notificationAdded (bench/notification_latency.py)")
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.notification_latency", "--likes", "200"],
+            capture_output=True,
+            text=True,
+            cwd=procs.ROOT,
+            env={**os.environ, "PYTHONPATH": str(procs.ROOT)},
+        )
+        self.res["realtime"] = parse_notification_latency(proc.stdout, proc.stderr, 200)
+        _log(f"  {self.res['realtime']}")
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.load()
+        steps = {
+            "http": self.http,
+            "ceiling": self.ceiling,
+            "tradeoff": self.tradeoff,
+            "costs": self.costs,
+            "realtime": self.realtime,
+        }
+        for name in SECTIONS:
+            if name in self.args.sections:
+                try:
+                    steps[name]()
+                except Exception as exc:  # one failed section must not lose the others
+                    _log(f"section {name} failed: {exc!r}")
+                    self.res["notes"].append(f"section {name} failed: {exc!r}"[:500])
+        self.res["elapsed_s"] = round(time.perf_counter() - started, 1)
+        self.res["loadavg_end"] = report.loadavg()
+        path = report.write(self.res, stamp)
+        _log(f"results: {path} (and latest.md); took {self.res['elapsed_s'] / 60:.1f} min")
+
+
+def parse_notification_latency(stdout: str, stderr: str, likes: int) -> dict:
+    """The realtime script prints median, p90, worst and the 5 worst delays; with N likes the
+    p99 is the ceil(0.99 N)-th smallest, i.e. among the 5 worst for N <= 500."""
+    m = re.search(
+        r"(\d+) likes: median ([\d.]+) ms, p90 ([\d.]+) ms, worst ([\d.]+) ms; "
+        r"5 worst \[([^\]]*)\]",
+        stdout,
+    )
+    if not m:
+        return {"error": (stderr or stdout)[-800:]}
+    n = int(m.group(1))
+    worst5 = [float(x) for x in m.group(5).split(",") if x.strip()]
+    rank_from_top = n - (-(-99 * n // 100))  # items above the p99 position
+    p99 = worst5[-1 - rank_from_top] if rank_from_top < len(worst5) else None
+    return {
+        "likes": n,
+        "median_ms": float(m.group(2)),
+        "p90_ms": float(m.group(3)),
+        "p99_ms": p99,
+        "worst_ms": float(m.group(4)),
+        "worst5_ms": worst5,
+        "raw": stdout.strip()[-600:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale", default=os.environ.get("BENCH_SCALE", "small"), choices=list(dataset.SCALES)
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "42")))
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="per wrk row (15 small, 20 large)"
+    )
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {SECTIONS}")
+    parser.add_argument("--reload", action="store_true", help="reload the dataset even if cached")
+    parser.add_argument(
+        "--drop", action="store_true", help="remove the bench database and Redis keys, then exit"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # unwinds the context managers that stop the servers
+
+    signal.signal(signal.SIGTERM, interrupted)
+    if args.drop:
+        asyncio.run(dataset.drop(args.scale))
+        return
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    if args.seconds is None:
+        args.seconds = 15 if args.scale == "small" else 20
+    Runner(args).run()
+
+
+if __name__ == "__main__":
+    main()

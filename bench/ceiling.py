@@ -1,0 +1,152 @@
+"""The ceiling: the feed query's shape served from static in-memory data by the same server setup
+(Starlette + Strawberry's ASGI view under uvicorn, two workers, the same parse and validation
+caches), so the real feed can be reported as a fraction of what Strawberry allows here.
+
+Types mirror schema/posts.py and schema/accounts.py for the fields the bench asks: `feed`
+returns a Relay connection of 20 posts; `author` is an async field (a dataloader in the app);
+media URLs are fixed strings (the app presigns them). No database, no auth.
+
+    uvicorn bench.ceiling:app --workers 2
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import Info
+
+
+@strawberry.type
+class Media:
+    item: strawberry.Private[dict]
+
+    @strawberry.field
+    def url(self, width: int | None = None) -> str | None:
+        return self.item["url"]
+
+
+@strawberry.type
+class User:
+    doc: strawberry.Private[dict]
+    id: strawberry.ID
+
+    @strawberry.field
+    def username(self) -> str:
+        return self.doc["username"]
+
+    @strawberry.field
+    def avatar(self) -> Media | None:
+        return Media(item=self.doc["avatar"]) if self.doc.get("avatar") else None
+
+
+@strawberry.type
+class Post:
+    doc: strawberry.Private[dict]
+    id: strawberry.ID
+
+    @strawberry.field
+    def caption(self) -> str:
+        return self.doc["caption"]
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.doc["created_at"]
+
+    @strawberry.field
+    def like_count(self) -> int:
+        return self.doc["like_count"]
+
+    @strawberry.field
+    def comment_count(self) -> int:
+        return self.doc["comment_count"]
+
+    @strawberry.field
+    def media(self) -> list[Media]:
+        return [Media(item=m) for m in self.doc["media"]]
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        a = self.doc["author"]
+        return User(doc=a, id=strawberry.ID(a["id"]))
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
+
+
+@strawberry.type
+class PostConnection:
+    edges: list[PostEdge]
+    page_info: PageInfo
+
+
+@strawberry.enum
+class FeedOrder(Enum):
+    RECENT = "RECENT"
+    RANKED = "RANKED"
+
+
+def _posts() -> list[dict]:
+    now = datetime.now(UTC)
+    out = []
+    for i in range(50):
+        author = {
+            "id": f"VXNlcjo2NjAwMDAwMDAwMDAwMDAwMDAwMDAwM{i % 10}",
+            "username": f"user{i % 10:06d}",
+            "avatar": {"url": f"http://127.0.0.1:39000/bench-media/avatars/{i % 10}/150.webp"},
+        }
+        out.append(
+            {
+                "id": f"UG9zdDo2NjAwMDAwMDAwMDAwMDAwMDAwMDAw{i:02d}",
+                "caption": "sunset coffee beach city friends weekend",
+                "created_at": now - timedelta(minutes=i),
+                "like_count": 100 - i,
+                "comment_count": i % 7,
+                "media": [{"url": f"http://127.0.0.1:39000/bench-media/posts/{i}/0/640.webp"}],
+                "author": author,
+            }
+        )
+    return out
+
+
+POSTS = _posts()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def feed(
+        self,
+        first: int | None = 20,
+        after: str | None = None,
+        order: FeedOrder = FeedOrder.RECENT,
+    ) -> PostConnection:
+        n = first or 20
+        edges = [
+            PostEdge(cursor=f"c{i}", node=Post(doc=p, id=strawberry.ID(p["id"])))
+            for i, p in enumerate(POSTS[:n])
+        ]
+        return PostConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor="c"))
+
+
+schema = strawberry.Schema(
+    query=Query,
+    config=StrawberryConfig(auto_camel_case=True),
+    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+)
+app = Starlette(routes=[Route("/graphql", GraphQL(schema), methods=["GET", "POST"])])

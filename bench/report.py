@@ -1,0 +1,379 @@
+"""Results: bench/results/<timestamp>.json, a Markdown summary next to it (copied to latest.md)
+and PNG charts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PEER = {
+    "ordinary": {"rps": 586.0, "p99_ms": 46.0},
+    "heavy": {"rps": 141.0, "p99_ms": 170.0},
+}
+TARGET = {"ordinary_rps_ratio": 1.2, "heavy_rps_ratio": 4.0, "p99_ms": 50.0}
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def commit() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=RESULTS.parent.parent
+        ).stdout.strip()
+
+    return {"hash": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def _row(name: str, r: dict) -> str:
+    return (
+        f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
+        f"| {r['requests']:,} | {r['bad'] + r['socket_errors'] + r['timeouts']} |"
+    )
+
+
+def charts(res: dict, stamp: str) -> list[str]:
+    files: list[str] = []
+    rows = res.get("http", {})
+    if rows:
+        names = list(rows)
+        fig, ax = plt.subplots(1, 2, figsize=(13, 4.8))
+        ax[0].barh(names, [rows[n]["rps"] for n in names], color="#4a7bd0")
+        for label, peer, color in (
+            ("peer ordinary 586", 586, "#d04a4a"),
+            ("peer heavy 141", 141, "#d0a04a"),
+        ):
+            ax[0].axvline(peer, color=color, linestyle="--", label=label)
+        if "ceiling" in res:
+            ax[0].axvline(res["ceiling"]["rps"], color="#444", linestyle=":", label="ceiling")
+        ax[0].set_xlabel("requests/s (wrk 1 thread, 16 connections)")
+        ax[0].legend(fontsize=8)
+        ax[0].invert_yaxis()
+        y = range(len(names))
+        for k, (pct, color) in enumerate(
+            (("p50_ms", "#7fb3ff"), ("p95_ms", "#4a7bd0"), ("p99_ms", "#1d3f80"))
+        ):
+            ax[1].barh(
+                [i + (k - 1) * 0.27 for i in y],
+                [rows[n][pct] for n in names],
+                height=0.27,
+                color=color,
+                label=pct[:3],
+            )
+        ax[1].axvline(50, color="#d04a4a", linestyle="--", label="p99 target 50 ms")
+        ax[1].set_yticks(list(y), names)
+        ax[1].set_xscale("log")
+        ax[1].set_xlabel("latency (ms, log scale)")
+        ax[1].legend(fontsize=8)
+        ax[1].invert_yaxis()
+        fig.tight_layout()
+        name = f"{stamp}-http.png"
+        fig.savefig(RESULTS / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    trade = res.get("tradeoff", {})
+    if trade:
+        strategies = list(trade)
+        fig, ax = plt.subplots(1, 2, figsize=(13, 4.5))
+        width = 0.38
+        for k, viewer in enumerate(("ordinary", "heavy")):
+            vals = [trade[s]["feed"].get(viewer, {}).get("rps", 0) for s in strategies]
+            ax[0].bar(
+                [i + (k - 0.5) * width for i in range(len(strategies))], vals, width, label=viewer
+            )
+        ax[0].set_xticks(range(len(strategies)), strategies)
+        ax[0].set_ylabel("feed RECENT requests/s")
+        ax[0].legend()
+        sizes = sorted({int(x) for s in strategies for x in trade[s].get("delivery", {})})
+        for k, s in enumerate(strategies):
+            d = trade[s].get("delivery", {})
+            vals = [max(d.get(str(n), {}).get("median_ms", 0), 0.1) for n in sizes]
+            ax[1].bar([i + (k - 1) * 0.27 for i in range(len(sizes))], vals, 0.27, label=s)
+        ax[1].axhline(1000, color="#d04a4a", linestyle="--", label="1 s target")
+        ax[1].set_xticks(range(len(sizes)), [f"{n:,} followers" for n in sizes])
+        ax[1].set_yscale("log")
+        ax[1].set_ylabel("post-to-feed delivery, median ms (log)")
+        ax[1].legend(fontsize=8)
+        fig.tight_layout()
+        name = f"{stamp}-tradeoff.png"
+        fig.savefig(RESULTS / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    phases = res.get("profile", {}).get("phases")
+    if phases:
+        parts = {
+            "feed reader (Redis, doc cache)": phases["feed_reader_ms"],
+            "presign media URLs": phases["presign_ms"],
+            "JSON encode": phases["json_encode_ms"],
+            "GraphQL execution + extensions + ASGI": phases["graphql_rest_ms"],
+        }
+        fig, ax = plt.subplots(figsize=(8, 2.6))
+        left = 0.0
+        for (label, val), color in zip(
+            parts.items(), ("#4a7bd0", "#d0a04a", "#7fbf7f", "#b07fd0"), strict=True
+        ):
+            ax.barh([0], [val], left=left, color=color, label=f"{label} {val:.1f} ms")
+            left += val
+        ax.set_yticks([])
+        ax.set_xlabel("ms per feed request (in-process, sequential)")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2)
+        fig.tight_layout()
+        name = f"{stamp}-profile.png"
+        fig.savefig(RESULTS / name, dpi=110)
+        plt.close(fig)
+        files.append(name)
+    return files
+
+
+def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
+    m = res["machine"]
+    out = [
+        f"# Benchmark {stamp}",
+        "",
+        f"- scale **{res['scale']}**, seed {res['seed']}, commit `{res['commit']['hash'][:10]}`"
+        + (" (working tree had uncommitted changes)" if res["commit"]["dirty"] else ""),
+        f"- machine: {m['cores']} cores, {m['cpu_model']}, {m['memory_gb']} GB; "
+        f"load average at start {res['loadavg_start']}, at end {res.get('loadavg_end')}",
+        f"- run took {res.get('elapsed_s', 0) / 60:.1f} min; "
+        + (
+            f"dataset loaded in this run ({res['dataset'].get('load_mongo_s')} s MongoDB)"
+            if res["dataset"].get("loaded_now")
+            else f"dataset reused (it loaded in {res['dataset'].get('load_mongo_s')} s into "
+            "MongoDB when first built)"
+        ),
+        f"- dataset: {_fmt_dataset(res['dataset'].get('shape', {}))}",
+        f"- server: `photogram serve --workers 2`, LOG_LEVEL=WARNING; load: wrk "
+        f"{res['wrk']['threads']} thread, {res['wrk']['connections']} connections, "
+        f"{res['wrk']['seconds']} s per row after a {res['wrk']['warmup_s']} s warm-up; "
+        "every response checked for HTTP 200 without GraphQL `errors`",
+        "- the Redis document cache is pre-warmed with every post and user (FerretDB answers a "
+        "miss's `_id $in` with a collection scan; see below)",
+        "",
+    ]
+    rows = res.get("http", {})
+    main = rows.get("feed RECENT, ordinary viewers")
+    heavy = rows.get("feed RECENT, heavy viewers")
+    if main and heavy:
+        out += [
+            "## Against the targets",
+            "",
+            "| | Photogram | peer (PostGraphile) | ratio | target | met |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+            f"| ordinary viewers, req/s | {main['rps']:.0f} | 586 | {_ratio(main['rps'], 586)} "
+            f"| >= 1.2x | {'yes' if main['rps'] >= 1.2 * 586 else 'no'} |",
+            f"| ordinary viewers, p99 ms | {main['p99_ms']:.1f} | 46 | "
+            f"{_ratio(main['p99_ms'], 46)} | < 50 ms | {'yes' if main['p99_ms'] < 50 else 'no'} |",
+            f"| heavy viewers (1,000 followees), req/s | {heavy['rps']:.0f} | 141 | "
+            f"{_ratio(heavy['rps'], 141)} | >= 4x | "
+            f"{'yes' if heavy['rps'] >= 4 * 141 else 'no'} |",
+            f"| heavy viewers, p99 ms | {heavy['p99_ms']:.1f} | 170 | "
+            f"{_ratio(heavy['p99_ms'], 170)} | < 50 ms | "
+            f"{'yes' if heavy['p99_ms'] < 50 else 'no'} |",
+        ]
+        if "ceiling" in res:
+            c = res["ceiling"]
+            out.append(
+                f"| ceiling (same shape, static data), req/s | {c['rps']:.0f} | | feed = "
+                f"{main['rps'] / c['rps']:.0%} of it | | |"
+            )
+        deliv = res.get("tradeoff", {}).get("hybrid (default threshold)", {}) or res.get(
+            "tradeoff", {}
+        ).get("push", {})
+        d10k = deliv.get("delivery", {}).get("10000") if deliv else None
+        if d10k:
+            out.append(
+                f"| delivery to 10,000 followers (push), ms | {d10k['median_ms']:.0f} | | | "
+                f"< 1000 | {'yes' if d10k['median_ms'] < 1000 else 'no'} |"
+            )
+        rt = res.get("realtime", {})
+        if rt.get("p99_ms") is not None:
+            out.append(
+                f"| like -> notificationAdded p99, ms | {rt['p99_ms']:.1f} | | | < 50 | "
+                f"{'yes' if rt['p99_ms'] < 50 else 'no'} |"
+            )
+        out.append("")
+    if rows:
+        out += [
+            "## HTTP rows (default setup: FEED_STRATEGY=hybrid, threshold 1,000,000)",
+            "",
+            "| row | req/s | p50 ms | p95 ms | p99 ms | requests | bad |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        out += [_row(n, r) for n, r in rows.items()]
+        if "ceiling" in res:
+            out.append(_row("ceiling: same feed shape, static data", res["ceiling"]))
+        out.append("")
+    trade = res.get("tradeoff", {})
+    if trade:
+        out += [
+            "## Trade-off: push, pull, hybrid (one run, same dataset)",
+            "",
+            f"Hybrid uses CELEBRITY_FOLLOWER_THRESHOLD={res.get('hybrid_threshold'):,} "
+            "(the default, 1,000,000, makes hybrid identical to push on this dataset); "
+            "each strategy has its own Redis prefix with its derived state, a fresh server "
+            "(`--workers 2`) and a `photogram worker`.",
+            "",
+            "| strategy | ordinary req/s | p50 / p99 ms | heavy req/s | p50 / p99 ms | "
+            + " | ".join(f"delivery {int(k):,} followers" for k in ("100", "1000", "10000"))
+            + " | API peak RSS | worker peak RSS |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for s, t in trade.items():
+            o, h = t["feed"].get("ordinary", {}), t["feed"].get("heavy", {})
+            cells = []
+            for k in ("100", "1000", "10000"):
+                d = t.get("delivery", {}).get(k)
+                if not d:
+                    cells.append("")
+                elif d["pulled_at_read_time"]:
+                    cells.append(f"{d['median_ms']:.0f} ms (pulled at read)")
+                else:
+                    cells.append(f"{d['median_ms']:.0f} ms ({d['active_followers']:,} active)")
+            mem = t.get("memory_mb", {})
+            api = ", ".join(f"{v:.0f}" for k, v in mem.items() if k.startswith("api") and v)
+            out.append(
+                f"| {s} | {o.get('rps', 0):.0f} | {o.get('p50_ms', 0):.1f} / "
+                f"{o.get('p99_ms', 0):.1f} | {h.get('rps', 0):.0f} | {h.get('p50_ms', 0):.1f} / "
+                f"{h.get('p99_ms', 0):.1f} | " + " | ".join(cells) + f" | {api} MB | "
+                f"{mem.get('worker') or 0:.0f} MB |"
+            )
+        out += [
+            "",
+            "Delivery is the median of 3 posts, from emitting `post.ready` to the post being in "
+            "the timeline of the last active follower the fan-out reaches (then confirmed for "
+            "all). Pulled authors (all under pull; above the threshold under hybrid) are in "
+            "every follower's feed as soon as the `post.ready` handlers return: readers merge "
+            "their `authored` sets at read time, which is what the read columns pay for.",
+            "",
+        ]
+    costs = res.get("costs", {})
+    if costs:
+        out += [
+            "## Costs per request (in-process, datastore/instrumentation.py)",
+            "",
+            "| request | MongoDB commands | Redis round trips | MongoDB commands by name |",
+            "| --- | ---: | ---: | --- |",
+        ]
+        for name, c in costs.items():
+            out.append(
+                f"| {name} | {c['mongo_commands_mean']} | {c['redis_round_trips_mean']} | "
+                f"{c['mongo_by_command']} |"
+            )
+        out.append("")
+    mem = res.get("memory_mb", {})
+    if mem:
+        out += [
+            "Peak memory (VmHWM): "
+            + ", ".join(f"{k} {v} MB" for k, v in mem.items() if v is not None),
+            "",
+        ]
+    rt = res.get("realtime", {})
+    if rt:
+        out += ["## Realtime: like -> notificationAdded on another API process", ""]
+        if rt.get("error"):
+            out.append(f"Not measured: {rt['error']}")
+        else:
+            out.append(
+                f"{rt.get('likes')} likes (bench/notification_latency.py): median "
+                f"{rt.get('median_ms')} ms, p90 {rt.get('p90_ms')} ms, p99 {rt.get('p99_ms')} ms, "
+                f"worst {rt.get('worst_ms')} ms."
+            )
+        out.append("")
+    prof = res.get("profile", {})
+    if prof:
+        ph = prof.get("phases", {})
+        out += [
+            "## Where a feed request's time goes (ordinary viewer, RECENT, 20 posts)",
+            "",
+            f"Sequential, in-process through the ASGI app, no profiler: {ph.get('total_ms')} ms "
+            f"per request = feed reader (Redis + document cache) {ph.get('feed_reader_ms')} ms + "
+            f"presigning {ph.get('presign_calls_per_request')} media URLs "
+            f"{ph.get('presign_ms')} ms + JSON encoding {ph.get('json_encode_ms')} ms + "
+            f"the rest (Strawberry parse/validate/execute, extensions, authors' loader, "
+            f"middleware) {ph.get('graphql_rest_ms')} ms.",
+            "",
+            "cProfile, cumulative ms per request (profiled, so inflated): "
+            + ", ".join(f"{k} {v}" for k, v in prof.get("cumulative_ms_per_request", {}).items()),
+            "",
+            "| top functions by own time | calls/request | own ms/request |",
+            "| --- | ---: | ---: |",
+        ]
+        for r in prof.get("top_own_time", [])[:15]:
+            out.append(
+                f"| `{r['function']}` | {r['calls_per_request']} | {r['own_ms_per_request']} |"
+            )
+        out.append("")
+    notes = res.get("notes", [])
+    if notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    for p in pngs:
+        out.append(f"![{p}]({p})")
+    out.append("")
+    return "\n".join(out)
+
+
+def _fmt_dataset(shape: dict) -> str:
+    if not shape:
+        return ""
+    return (
+        f"{shape['users']:,} users, {shape['follows']:,} follows (median following "
+        f"{shape['median_following']:.0f}, top account {shape['max_followers_plain']:,} "
+        f"followers), {shape['posts']:,} posts over 30 days, {shape['likes']:,} likes, "
+        f"{shape['comments']:,} comments, {shape['private_share']:.0%} private, "
+        f"{shape['inactive_share']:.0%} inactive, {shape['heavy_viewers']} heavy viewers "
+        "following 1,000 accounts, delivery authors with "
+        + ", ".join(f"{int(v):,}" for v in shape["delivery_authors"].values())
+        + " followers"
+    )
+
+
+def write(res: dict, stamp: str) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=1, default=str))
+    pngs = charts(res, stamp)
+    md = markdown(res, stamp, pngs)
+    path = RESULTS / f"{stamp}.md"
+    path.write_text(md)
+    shutil.copyfile(path, RESULTS / "latest.md")
+    return path
