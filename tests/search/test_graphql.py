@@ -83,14 +83,28 @@ async def test_search_users_over_graphql(gql, deps):
     assert second["pageInfo"]["hasNextPage"] is False
 
 
-@pytest.mark.parametrize(
-    "q", ["", " ", ".*", "^$", "(a|b)*", "[[", "\\d+", "\x00", "🙂", "%_%", "\u202e", "a\u0301"]
-)
-async def test_odd_queries_never_error(gql, deps, q):
+ODD_QUERIES = [
+    "",
+    " ",
+    ".*",
+    "^$",
+    "(a|b)*",
+    "[[",
+    "\\d+",
+    "\x00",
+    "🙂",
+    "%_%",
+    "\u202e",
+    "a\u0301",
+]
+
+
+async def test_odd_queries_never_error(gql, deps):
     await _user(deps, "alpha")
-    for query in (USERS, HASHTAGS, LOCATIONS):
-        body = await gql(query, {"q": q})
-        assert not body.errors, (q, body.errors)
+    for q in ODD_QUERIES:
+        for query in (USERS, HASHTAGS, LOCATIONS):
+            body = await gql(query, {"q": q})
+            assert not body.errors, (q, body.errors)
 
 
 async def test_bad_input_is_bad_user_input(gql, deps):
