@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 from core.cursor import decode_cursor, encode_cursor
 from core.pagination import Page
 from datastore.accounts import pair_id
+from datastore.doc_cache import user_cache
 from datastore.doc_lock import retry_busy, update_document
 from datastore.mongo import register_indexes
 from datastore.stores import Stores
@@ -204,6 +205,11 @@ async def ensure_graph_cache(
     after re-reading the counter (a follow between the two writes is a transient mismatch)."""
     key = _key(stores, kind, user_id)
     card = await stores.redis.zcard(key)
+    if expected is None:
+        # The cached user document (dropped on every counter write) answers the common case
+        # without a MongoDB read; a mismatch is re-checked against MongoDB below.
+        cached = (await user_cache(stores).get_many([user_id]))[0]
+        expected = None if cached is None else int(cached.get(_COUNT_FIELD[kind], 0))
     if expected is not None and card == expected:
         return
     fresh = await _expected_count(stores, kind, user_id)

@@ -175,17 +175,19 @@ async def test_a_feed_page_costs_the_same_round_trips_for_5_or_50_items(counted)
     for i in range(60):
         await publish(w, authors[i % 10], caption=f"p{i}")
     await w.drain()
-    # Two posts liked by the viewer, so viewerHasLiked has something to find.
+    # Warm up first: the first reads fill the document cache, and the once-a-minute activity
+    # write on the viewer drops the viewer's cached document once.
+    for size in (5, 50, 5, 50):
+        assert (await gql(FEED, {"first": size}, token=token)).ok()
     costs = {}
     for size in (5, 50):
-        for _ in range(2):  # the first read warms caches (document cache, activity throttle)
-            mongo.reset()
-            redis.reset()
-            body = await gql(FEED, {"first": size}, token=token)
-            assert len(body.ok()["feed"]["edges"]) == size
+        mongo.reset()
+        redis.reset()
+        body = await gql(FEED, {"first": size}, token=token)
+        assert len(body.ok()["feed"]["edges"]) == size
         costs[size] = (mongo.total, redis.total, dict(mongo.commands))
     assert costs[5][:2] == costs[50][:2], costs
-    assert costs[50][0] <= 3 and costs[50][1] <= 12, costs
+    assert costs[50][0] <= 2 and costs[50][1] <= 12, costs
     print("feed page cost (mongo commands, redis round trips):", costs)
 
 
