@@ -188,6 +188,16 @@ class Runner:
                 self.res["notes"].append("searchUsers is not in schema/root.py: row skipped")
             mem = server.peak_memory_mb()
         self.res["http"] = rows
+        # The proposed speed-up (bench/variant_app.py), same rows, same settings.
+        variant: dict[str, dict] = {}
+        with procs.api_server(settings, app_path="bench.variant_app:app") as server:
+            variant["feed RECENT, ordinary viewers"] = self.measure(
+                server.url, feed_o, "proposal: RECENT ordinary", settings
+            )
+            variant["feed RECENT, heavy viewers"] = self.measure(
+                server.url, feed_h, "proposal: RECENT heavy", settings
+            )
+        self.res["proposal"] = variant
         self.res.setdefault("memory_mb", {}).update(
             {f"default setup {k}": v for k, v in mem.items()}
         )
@@ -267,10 +277,14 @@ class Runner:
         self.warm(settings)
         c: dict[str, dict] = {}
         c["feed RECENT, ordinary"] = asyncio.run(
-            costs.cost_per_request(settings, workloads.feed_requests(settings, self.ds, ordinary))
+            costs.cost_per_request(
+                settings, workloads.feed_requests(settings, self.ds, ordinary), n=30
+            )
         )
         c["feed RECENT, heavy"] = asyncio.run(
-            costs.cost_per_request(settings, workloads.feed_requests(settings, self.ds, heavy))
+            costs.cost_per_request(
+                settings, workloads.feed_requests(settings, self.ds, heavy), n=30
+            )
         )
         c["feed RANKED, ordinary"] = asyncio.run(
             costs.cost_per_request(
@@ -285,8 +299,8 @@ class Runner:
             _log(
                 f"  {name}: {v['mongo_commands_mean']} MongoDB, {v['redis_round_trips_mean']} Redis"
             )
-        reqs = workloads.feed_requests(settings, self.ds, ordinary[:100])
-        phases = asyncio.run(costs.phases(settings, reqs))
+        reqs = workloads.feed_requests(settings, self.ds, ordinary[:60])
+        phases = asyncio.run(costs.phases(settings, reqs, rounds=2))
         _log(f"  phases: {phases}")
         prof = asyncio.run(costs.profile(settings, reqs))
         prof["phases"] = phases
@@ -295,13 +309,13 @@ class Runner:
     def realtime(self) -> None:
         _log("realtime: like -> notificationAdded (bench/notification_latency.py)")
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.notification_latency", "--likes", "200"],
+            [sys.executable, "-m", "bench.notification_latency", "--likes", "100"],
             capture_output=True,
             text=True,
             cwd=procs.ROOT,
             env={**os.environ, "PYTHONPATH": str(procs.ROOT)},
         )
-        self.res["realtime"] = parse_notification_latency(proc.stdout, proc.stderr, 200)
+        self.res["realtime"] = parse_notification_latency(proc.stdout, proc.stderr, 100)
         _log(f"  {self.res['realtime']}")
 
     def run(self) -> None:
@@ -360,7 +374,7 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "42")))
     parser.add_argument(
-        "--seconds", type=float, default=None, help="per wrk row (15 small, 20 large)"
+        "--seconds", type=float, default=None, help="per wrk row (10 small, 20 large)"
     )
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--connections", type=int, default=16)
@@ -369,7 +383,19 @@ def main() -> None:
     parser.add_argument(
         "--drop", action="store_true", help="remove the bench database and Redis keys, then exit"
     )
+    parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="rewrite the summary and charts of a results file, then exit",
+    )
     args = parser.parse_args()
+    if args.render:
+        import json
+        from pathlib import Path
+
+        path = Path(args.render)
+        print(report.write(json.loads(path.read_text()), path.stem))
+        return
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -382,7 +408,7 @@ def main() -> None:
         return
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     if args.seconds is None:
-        args.seconds = 15 if args.scale == "small" else 20
+        args.seconds = 10 if args.scale == "small" else 20
     Runner(args).run()
 
 

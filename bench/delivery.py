@@ -8,7 +8,7 @@ Pulled authors (every author under `pull`, celebrities under `hybrid`): readers 
 author's `authored` set at read time, so the post is in every follower's feed once the
 `post.ready` handlers return; that is confirmed by reading the last follower's feed.
 
-The bench post is removed afterwards (timelines, authored set, document, counter), so runs do
+The bench post is removed afterwards (timelines, authored set, document), so runs do
 not accumulate state in the cached dataset.
 """
 
@@ -33,7 +33,7 @@ from feed.timelines import Timelines
 from worker.queue import make_queue
 
 POLL_S = 0.001
-TIMEOUT_S = 60.0
+TIMEOUT_S = 120.0
 
 
 async def _one(settings: Settings, ds: Dataset, followers_wanted: int) -> dict:
@@ -52,8 +52,9 @@ async def _one(settings: Settings, ds: Dataset, followers_wanted: int) -> dict:
         celeb = is_celebrity(stores, author_doc)
         at = now_ms_precision()
         post_id = ObjectId()
+        # The author's post_count is left alone: the post lives for a few seconds, and two
+        # more MongoDB writes per run only slow the bench down on a busy FerretDB.
         await stores.db.posts.insert_one(_bench_post(post_id, author, at))
-        await stores.db.users.update_one({"_id": author}, {"$inc": {"post_count": 1}})
         member = str(post_id)
         t0 = time.perf_counter()
         await emit("post.ready", deps, post_id=post_id, author_id=author)
@@ -108,7 +109,6 @@ async def _remove(deps: Deps, post_id: ObjectId, author: ObjectId) -> None:
     keys = FeedKeys(stores)
     await stores.redis.zrem(keys.authored(author), str(post_id))
     await stores.db.posts.delete_one({"_id": post_id})
-    await stores.db.users.update_one({"_id": author}, {"$inc": {"post_count": -1}})
     await post_cache(stores).invalidate([post_id])
     await user_cache(stores).invalidate([author])
     try:
@@ -139,7 +139,7 @@ def _bench_post(post_id: ObjectId, author: ObjectId, at) -> dict:
     }
 
 
-async def measure(settings: Settings, ds: Dataset, repeats: int = 3) -> dict:
+async def measure(settings: Settings, ds: Dataset, repeats: int = 2) -> dict:
     out: dict[str, dict] = {}
     for wanted in sorted(ds.delivery):
         runs = [await _one(settings, ds, wanted) for _ in range(repeats)]

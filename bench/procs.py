@@ -122,10 +122,18 @@ def _stop(proc: subprocess.Popen, timeout: float = 15) -> None:
 
 @contextmanager
 def api_server(
-    settings: Settings, workers: int = 2, extra_env: dict[str, str] | None = None
+    settings: Settings,
+    workers: int = 2,
+    extra_env: dict[str, str] | None = None,
+    app_path: str | None = None,
 ) -> Iterator[Server]:
+    """`photogram serve`, or (`app_path`) uvicorn with the same options on another ASGI app."""
     port = free_port()
-    cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)]
+    if app_path is None:
+        cmd = [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(port)]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", app_path, "--port", str(port)]
+        cmd += ["--log-level", "warning", "--no-access-log", "--ws", "websockets-sansio"]
     cmd += ["--workers", str(workers)]
     proc = _popen(cmd, {**settings_env(settings), **(extra_env or {})}, "server.log")
     url = f"http://127.0.0.1:{port}"
