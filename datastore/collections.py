@@ -3,8 +3,8 @@
 Add a line here when a new module calls `register_indexes`.
 """
 
-import datastore.accounts  # noqa: F401
+import datastore.accounts
 import datastore.graph  # noqa: F401
-import services.interactions_base  # noqa: F401
+import services.interactions_base
 import services.posts_indexes  # noqa: F401
 import worker.failures  # noqa: F401
