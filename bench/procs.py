@@ -159,10 +159,14 @@ def api_server(
 
 
 @contextmanager
-def worker_process(settings: Settings) -> Iterator[subprocess.Popen]:
-    proc = _popen(
-        [sys.executable, str(ROOT / "cli.py"), "worker"], settings_env(settings), "worker.log"
+def worker_process(settings: Settings, module: str | None = None) -> Iterator[subprocess.Popen]:
+    """`photogram worker`, or `python -m <module>` (bench/worker_nocron.py)."""
+    cmd = (
+        [sys.executable, "-m", module]
+        if module
+        else [sys.executable, str(ROOT / "cli.py"), "worker"]
     )
+    proc = _popen(cmd, settings_env(settings), "worker.log")
     try:
         yield proc
     finally:
