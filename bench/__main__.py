@@ -274,7 +274,14 @@ class Runner:
                 entry["feed"]["heavy"] = self.measure(
                     server.url, workloads.feed_requests(settings, self.ds, heavy), "heavy", settings
                 )
-                entry["delivery"] = asyncio.run(delivery.measure(settings, self.ds))
+                out[strategy] = entry  # rows are kept even if delivery fails below
+                self.res["tradeoff"] = out
+                try:
+                    entry["delivery"] = asyncio.run(delivery.measure(settings, self.ds))
+                except Exception as exc:  # a stuck fan-out must not lose the other strategies
+                    entry["delivery_error"] = repr(exc)[:300]
+                    self.res["notes"].append(f"{strategy}: delivery failed: {exc!r}"[:300])
+                    _log(f"  delivery failed: {exc!r}")
                 entry["memory_mb"] = {
                     **server.peak_memory_mb(),
                     "worker": procs.vm_hwm_mb(worker.pid),

@@ -40,7 +40,6 @@ async def _one(settings: Settings, ds: Dataset, followers_wanted: int) -> dict:
     stores = open_stores(settings)
     queue = make_queue(settings)
     deps = Deps(stores, queue)
-    keys = FeedKeys(stores)
     try:
         author_idx = ds.delivery[followers_wanted]
         author = ds.user_ids[author_idx]
@@ -56,49 +55,70 @@ async def _one(settings: Settings, ds: Dataset, followers_wanted: int) -> dict:
         # more MongoDB writes per run only slow the bench down on a busy FerretDB.
         await stores.db.posts.insert_one(_bench_post(post_id, author, at))
         member = str(post_id)
-        t0 = time.perf_counter()
-        await emit("post.ready", deps, post_id=post_id, author_id=author)
-        t_emit = time.perf_counter()
-        if celeb:
-            page = await FeedReader(stores).recent(last, 1, None)
-            if not page.items or page.items[0]["_id"] != post_id:
-                raise RuntimeError("pulled post not at the top of a follower's feed")
-            t_last = t_all = time.perf_counter()
-            missing = 0
-        else:
-            deadline = t0 + TIMEOUT_S
-            while await stores.redis.zscore(keys.timeline(last), member) is None:
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"fan-out to {followers_wanted} followers timed out")
-                await asyncio.sleep(POLL_S)
-            t_last = time.perf_counter()
-            pending = list(active)
-            while pending:
-                async with stores.redis.pipeline(transaction=False) as pipe:
-                    for f in pending:
-                        pipe.zscore(keys.timeline(f), member)
-                    scores = await pipe.execute()
-                pending = [f for f, s in zip(pending, scores, strict=True) if s is None]
-                if pending and time.perf_counter() > deadline:
-                    raise RuntimeError(f"{len(pending)} timelines never got the post")
-                if pending:
-                    await asyncio.sleep(POLL_S)
-            t_all = time.perf_counter()
-            missing = 0
-        result = {
-            "followers": len(order),
-            "active_followers": len(active),
-            "pulled_at_read_time": celeb,
-            "emit_ms": round((t_emit - t0) * 1000, 1),
-            "last_follower_ms": round((t_last - t0) * 1000, 1),
-            "all_confirmed_ms": round((t_all - t0) * 1000, 1),
-            "missing": missing,
-        }
-        await _remove(deps, post_id, author)
-        return result
+        try:
+            return await _time_delivery(deps, post_id, author, member, order, active, last, celeb)
+        except BaseException:
+            await _remove(deps, post_id, author)
+            raise
     finally:
         await queue.disconnect()
         await stores.close()
+
+
+async def _time_delivery(
+    deps: Deps,
+    post_id: ObjectId,
+    author: ObjectId,
+    member: str,
+    order: list[ObjectId],
+    active: list[ObjectId],
+    last: ObjectId,
+    celeb: bool,
+) -> dict:
+    stores = deps.stores
+    keys = FeedKeys(stores)
+    followers_wanted = len(order)
+    t0 = time.perf_counter()
+    await emit("post.ready", deps, post_id=post_id, author_id=author)
+    t_emit = time.perf_counter()
+    if celeb:
+        page = await FeedReader(stores).recent(last, 1, None)
+        if not page.items or page.items[0]["_id"] != post_id:
+            raise RuntimeError("pulled post not at the top of a follower's feed")
+        t_last = t_all = time.perf_counter()
+        missing = 0
+    else:
+        deadline = t0 + TIMEOUT_S
+        while await stores.redis.zscore(keys.timeline(last), member) is None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"fan-out to {followers_wanted} followers timed out")
+            await asyncio.sleep(POLL_S)
+        t_last = time.perf_counter()
+        pending = list(active)
+        while pending:
+            async with stores.redis.pipeline(transaction=False) as pipe:
+                for f in pending:
+                    pipe.zscore(keys.timeline(f), member)
+                scores = await pipe.execute()
+            pending = [f for f, s in zip(pending, scores, strict=True) if s is None]
+            if pending and time.perf_counter() > deadline:
+                raise RuntimeError(f"{len(pending)} timelines never got the post")
+            if pending:
+                await asyncio.sleep(POLL_S)
+        t_all = time.perf_counter()
+        missing = 0
+    result = {
+        "followers": len(order),
+        "active_followers": len(active),
+        "pulled_at_read_time": celeb,
+        "emit_ms": round((t_emit - t0) * 1000, 1),
+        "last_follower_ms": round((t_last - t0) * 1000, 1),
+        "all_confirmed_ms": round((t_all - t0) * 1000, 1),
+        "missing": missing,
+    }
+    # On failure `_one` removes the post instead.
+    await _remove(deps, post_id, author)
+    return result
 
 
 async def _remove(deps: Deps, post_id: ObjectId, author: ObjectId) -> None:
