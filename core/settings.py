@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     mongodb_url: str = "mongodb://127.0.0.1:37017/"
     mongodb_db: str = "photogram"
     mongodb_timeout_ms: int = 3000
+    # Read a batch of documents by `_id` as one equality query each (concurrently) instead of one
+    # `$in`: FerretDB pushes only `_id` equality down to SQLite. Set false on a real MongoDB.
+    mongo_point_reads: bool = True
 
     # Redis: every key and channel starts with redis_prefix, so test runs never collide.
     redis_url: str = "redis://127.0.0.1:36379/0"

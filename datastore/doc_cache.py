@@ -2,13 +2,14 @@
 
 Why: a feed page hydrates up to 50 posts and their authors. On FerretDB only `_id` equality is
 pushed down to SQLite (an `$in` scans the collection), so the hot path reads documents from
-Redis with one MGET, and only misses go to MongoDB (one `$in`, then one pipelined SET). Entries
+Redis with one MGET, and only misses go to MongoDB (by `_id`, then one pipelined SET). Entries
 expire after a TTL and are deleted when the document changes (domain event handlers call
 `invalidate`), so staleness is bounded either way. If Redis is down the cache is skipped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
@@ -31,7 +32,7 @@ class DocCache:
         self,
         stores: Stores,
         collection: str,
-        ttl_seconds: int = 120,
+        ttl_seconds: int = 600,
         cacheable: Callable[[dict], bool] | None = None,
     ) -> None:
         self.stores = stores
@@ -63,10 +64,7 @@ class DocCache:
         for observe in LOOKUP_OBSERVERS:
             observe(self.collection, len(ids) - len(missing), len(missing))
         if missing:
-            unique = list(dict.fromkeys(missing))
-            fetched = [
-                d async for d in self.stores.db[self.collection].find({"_id": {"$in": unique}})
-            ]
+            fetched = await self._read_mongo(list(dict.fromkeys(missing)))
             for doc in fetched:
                 found[doc["_id"]] = doc
             to_cache = [doc for doc in fetched if self.cacheable(doc)]
@@ -79,6 +77,15 @@ class DocCache:
                 except RedisError as exc:
                     log.warning("doc cache write skipped: %s", exc)
         return [found.get(i) for i in ids]
+
+    async def _read_mongo(self, ids: list[ObjectId]) -> list[dict]:
+        collection = self.stores.db[self.collection]
+        if self.stores.settings.mongo_point_reads or len(ids) == 1:
+            # FerretDB pushes `_id` equality down to SQLite (about 1 ms on 100,000 posts) but
+            # answers `$in` by decoding the whole collection (tens of seconds at that size).
+            found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
+            return [d for d in found if d is not None]
+        return [d async for d in collection.find({"_id": {"$in": ids}})]
 
     async def invalidate(self, ids: Iterable[ObjectId | str]) -> None:
         keys = [self.key(i) for i in ids]
