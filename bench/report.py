@@ -188,6 +188,16 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
         f"{res['wrk']['threads']} thread, {res['wrk']['connections']} connections, "
         f"{res['wrk']['seconds']} s per row after a {res['wrk']['warmup_s']} s warm-up; "
         "every response checked for HTTP 200 without GraphQL `errors`",
+        *(
+            f"- sections {', '.join(sorted(res['supplements']))} come from follow-up runs "
+            + "; ".join(
+                f"{k}: {v['run']} (load average {v['loadavg_start']})"
+                for k, v in sorted(res["supplements"].items())
+            )
+            + " (`python -m bench --sections ...`), merged into this file"
+            for _ in [0]
+            if res.get("supplements")
+        ),
         "- the Redis document cache is pre-warmed with every post and user (FerretDB answers a "
         "miss's `_id $in` with a collection scan; see below)",
         "",
@@ -290,9 +300,17 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
                 if not d:
                     cells.append("")
                 elif d["pulled_at_read_time"]:
-                    cells.append(f"{d['median_ms']:.0f} ms (pulled at read)")
+                    cells.append(
+                        f"{d['median_ms']:.0f} ms, of which handlers {d['emit_median_ms']:.0f} ms "
+                        "(pulled at read)"
+                    )
                 else:
-                    cells.append(f"{d['median_ms']:.0f} ms ({d['active_followers']:,} active)")
+                    cells.append(
+                        f"{d['median_ms']:.0f} ms, of which handlers {d['emit_median_ms']:.0f} ms "
+                        f"({d['active_followers']:,} active)"
+                    )
+            if t.get("delivery_error") and not t.get("delivery"):
+                cells = ["not measured (interrupted)"] * 3
             mem = t.get("memory_mb", {})
             api = ", ".join(f"{v:.0f}" for k, v in mem.items() if k.startswith("api") and v)
             out.append(
@@ -307,7 +325,9 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
             "the timeline of the last active follower the fan-out reaches (then confirmed for "
             "all). Pulled authors (all under pull; above the threshold under hybrid) are in "
             "every follower's feed as soon as the `post.ready` handlers return: readers merge "
-            "their `authored` sets at read time, which is what the read columns pay for.",
+            "their `authored` sets at read time, which is what the read columns pay for. "
+            "`handlers` is the time `emit('post.ready')` took in the emitting process (feed, "
+            "search indexing, mentions) before the fan-out job could even start.",
             "",
         ]
     costs = res.get("costs", {})
