@@ -17,10 +17,10 @@ test: setup browser ## set everything up, then run the whole suite against the r
 setup: venv web services
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
 	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null  # a venv made without pip
-	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -54,9 +54,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-lock: ## re-pin dependencies with hashes (needs uv)
+lock: ## re-pin dependencies with hashes (needs uv): everything, then the runtime subset
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
-	  --no-header --no-annotate -o requirements.lock
+	  --no-header --no-annotate -o requirements-dev.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
+	  --no-header --no-annotate -c requirements-dev.lock -o requirements.txt
 
 clean:
 	rm -rf $(VENV) web/node_modules var
