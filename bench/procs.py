@@ -24,23 +24,8 @@ LOG_DIR = ROOT / "var" / "bench"
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """Environment that makes a child process use `settings` (the fields the bench changes)."""
-    return {
-        "ENV": settings.env,
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "REDIS_PREFIX": settings.redis_prefix,
-        "S3_ENDPOINT": settings.s3_endpoint,
-        "S3_ACCESS_KEY": settings.s3_access_key,
-        "S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-        "S3_BUCKET": settings.s3_bucket,
-        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "FEED_STRATEGY": settings.feed_strategy,
-        "CELEBRITY_FOLLOWER_THRESHOLD": str(settings.celebrity_follower_threshold),
-        "LOG_LEVEL": settings.log_level,
-        "PYTHONPATH": str(ROOT),
-    }
+    """Environment that makes a child process use `settings`."""
+    return {**settings.as_env(), "PYTHONPATH": str(ROOT)}
 
 
 def free_port() -> int:

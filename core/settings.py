@@ -110,6 +110,20 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET must be set to a strong secret when ENV=prod")
         return self
 
+    def as_env(self) -> dict[str, str]:
+        """Environment variables that give a child process (server, worker) these settings."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            env[name.upper()] = str(value)
+        return env
+
     @property
     def s3_host(self) -> str:
         return urlparse(self.s3_endpoint).netloc

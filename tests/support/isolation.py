@@ -57,18 +57,4 @@ async def drop_everything(settings: Settings) -> None:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment variables that make a subprocess (uvicorn, worker) use these settings."""
-    return {
-        "ENV": settings.env,
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "REDIS_PREFIX": settings.redis_prefix,
-        "S3_ENDPOINT": settings.s3_endpoint,
-        "S3_ACCESS_KEY": settings.s3_access_key,
-        "S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-        "S3_BUCKET": settings.s3_bucket,
-        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "FEED_STRATEGY": settings.feed_strategy,
-        "CELEBRITY_FOLLOWER_THRESHOLD": str(settings.celebrity_follower_threshold),
-        "LOG_LEVEL": settings.log_level,
-    }
+    return settings.as_env()
