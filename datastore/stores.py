@@ -4,10 +4,12 @@ the API and the worker."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 from redis.asyncio import Redis
 
 from core.settings import Settings
@@ -69,7 +71,7 @@ async def prepare_stores(stores: Stores) -> list[str]:
     failed: list[str] = []
     settings = stores.settings
     try:
-        await ensure_indexes(stores.db)
+        await _with_reconnects(lambda: ensure_indexes(stores.db))
     except Exception as exc:
         failed.append("mongo")
         log.error("mongo unreachable at %s: %s", _redact(settings.mongodb_url), _first_line(exc))
@@ -84,6 +86,22 @@ async def prepare_stores(stores: Stores) -> list[str]:
         failed.append("redis")
         log.error("redis unreachable at %s: %s", _redact(settings.redis_url), _first_line(exc))
     return failed
+
+
+async def _with_reconnects(op: Callable[[], Awaitable[None]], attempts: int = 3) -> None:
+    """Run `op` again when the server dropped the connection mid-command.
+
+    Why: FerretDB 1.24 occasionally panics in a connection handler ("slice bounds out of
+    range") and closes that connection; reads are retried by the driver, but createIndexes is
+    not. An unreachable server (ServerSelectionTimeoutError) is not retried."""
+    for attempt in range(attempts):
+        try:
+            await op()
+            return
+        except AutoReconnect as exc:
+            if isinstance(exc, ServerSelectionTimeoutError) or attempt == attempts - 1:
+                raise
+            log.warning("mongo dropped a connection (%s); retrying", _first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:
