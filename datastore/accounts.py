@@ -13,6 +13,8 @@ Shard keys for a sharded MongoDB cluster (docs/data-model.md repeats them):
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
@@ -33,6 +35,30 @@ register_indexes(
         IndexModel([("user_id", ASCENDING)], name="user"),
     ],
 )
+
+
+def new_user_document(
+    username: str, email: str, password_hash: str, full_name: str, now: datetime
+) -> dict[str, Any]:
+    """A new account's `users` document (docs/data-model.md), counters at zero."""
+    return {
+        "username": username,
+        "username_lower": username.lower(),
+        "email": email,
+        "password_hash": password_hash,
+        "full_name": full_name,
+        "bio": "",
+        "website": None,
+        "is_private": False,
+        "is_verified": False,
+        "avatar": None,
+        "follower_count": 0,
+        "following_count": 0,
+        "post_count": 0,
+        "created_at": now,
+        "updated_at": now,
+        "last_active_at": now,
+    }
 
 
 def pair_id(kind: str, a: ObjectId, b: ObjectId) -> ObjectId:

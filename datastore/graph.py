@@ -102,6 +102,24 @@ def _key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
     return stores.keys(kind, user_id)
 
 
+# --- edges ---------------------------------------------------------------------------------
+
+
+async def _insert_edge(
+    stores: Stores, collection: str, kind: str, fields: dict[str, ObjectId], created: datetime
+) -> bool:
+    """Insert the edge document whose `_id` is `pair_id(kind, *fields.values())`. Returns
+    whether this call inserted it (False: it already existed), so callers move counters and
+    caches only for edges they created."""
+    a, b = fields.values()
+    doc = {"_id": pair_id(kind, a, b), **fields, "created_at": created}
+    try:
+        await retry_busy(lambda: stores.db[collection].insert_one(doc))
+    except DuplicateKeyError:
+        return False
+    return True
+
+
 # --- follows -------------------------------------------------------------------------------
 
 
@@ -111,15 +129,8 @@ async def create_follow(
     """Record `follower` -> `followee`. Returns False (and changes nothing) if it existed.
     Counters move only when this call inserted the edge, so they stay exact."""
     created = now or now_ms_precision()
-    try:
-        doc = {
-            "_id": pair_id("follow", follower, followee),
-            "follower_id": follower,
-            "followee_id": followee,
-            "created_at": created,
-        }
-        await retry_busy(lambda: stores.db.follows.insert_one(doc))
-    except DuplicateKeyError:
+    fields = {"follower_id": follower, "followee_id": followee}
+    if not await _insert_edge(stores, "follows", "follow", fields, created):
         return False
     await asyncio.gather(
         update_document(stores, "users", follower, {"$inc": {"following_count": 1}}),
@@ -307,17 +318,10 @@ async def is_following(stores: Stores, follower: ObjectId, followee: dict | Obje
 
 
 async def create_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
-    try:
-        doc = {
-            "_id": pair_id("follow_request", requester, target),
-            "requester_id": requester,
-            "target_id": target,
-            "created_at": now_ms_precision(),
-        }
-        await retry_busy(lambda: stores.db.follow_requests.insert_one(doc))
-    except DuplicateKeyError:
-        return False
-    return True
+    fields = {"requester_id": requester, "target_id": target}
+    return await _insert_edge(
+        stores, "follow_requests", "follow_request", fields, now_ms_precision()
+    )
 
 
 async def remove_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
@@ -401,15 +405,8 @@ async def _block_set_ready(stores: Stores, user_id: ObjectId) -> None:
 
 
 async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
-    try:
-        doc = {
-            "_id": pair_id("block", blocker, blocked),
-            "blocker_id": blocker,
-            "blocked_id": blocked,
-            "created_at": now_ms_precision(),
-        }
-        await retry_busy(lambda: stores.db.blocks.insert_one(doc))
-    except DuplicateKeyError:
+    fields = {"blocker_id": blocker, "blocked_id": blocked}
+    if not await _insert_edge(stores, "blocks", "block", fields, now_ms_precision()):
         return False
     async with stores.redis.pipeline(transaction=False) as pipe:
         pipe.sadd(_block_key(stores, blocker), str(blocked))

@@ -8,6 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.errors import Conflict
 from core.events import Deps, emit
+from datastore.accounts import new_user_document
 from datastore.doc_lock import retry_busy
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
@@ -41,24 +42,8 @@ async def register_user(
     # Checked before the (slow) hash for a quick answer; the unique indexes decide races.
     await _taken(deps, name.lower(), normalized_email)
     now = datetime.now(UTC)
-    doc = {
-        "username": name,
-        "username_lower": name.lower(),
-        "email": normalized_email,
-        "password_hash": await hash_password(stores.settings, password),
-        "full_name": full,
-        "bio": "",
-        "website": None,
-        "is_private": False,
-        "is_verified": False,
-        "avatar": None,
-        "follower_count": 0,
-        "following_count": 0,
-        "post_count": 0,
-        "created_at": now,
-        "updated_at": now,
-        "last_active_at": now,
-    }
+    password_hash = await hash_password(stores.settings, password)
+    doc = new_user_document(name, normalized_email, password_hash, full, now)
     try:
         result = await retry_busy(lambda: stores.db.users.insert_one(doc))
     except DuplicateKeyError:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from datastore.accounts import new_user_document
 from datastore.stores import Stores
 from services.tokens import issue_access_token
 
@@ -19,22 +20,10 @@ async def create_user(
     """Insert a user; returns (user id, access token)."""
     now = datetime.now(UTC)
     doc = {
-        "username": username,
-        "username_lower": username.lower(),
-        "email": f"{username.lower()}@example.test",
-        "password_hash": "!unusable",
-        "full_name": full_name,
-        "bio": "",
-        "website": None,
+        **new_user_document(
+            username, f"{username.lower()}@example.test", "!unusable", full_name, now
+        ),
         "is_private": is_private,
-        "is_verified": False,
-        "avatar": None,
-        "follower_count": 0,
-        "following_count": 0,
-        "post_count": 0,
-        "created_at": now,
-        "updated_at": now,
-        "last_active_at": now,
         **extra,
     }
     result = await stores.db.users.insert_one(doc)
