@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import count_refusal
+from gateway.refusal import send_graphql_error
 
 log = logging.getLogger("photogram.request")
 
@@ -95,24 +95,10 @@ class BodySizeLimitMiddleware:
             "request refused",
             extra={"path": scope.get("path"), "status": 413, "body_bytes": size, "limit": limit},
         )
-        body = orjson.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Request body exceeds the limit of {limit} bytes",
-                        "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": limit},
-                    }
-                ]
-            }
+        await send_graphql_error(
+            send,
+            413,
+            f"Request body exceeds the limit of {limit} bytes",
+            "PAYLOAD_TOO_LARGE",
+            limit=limit,
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -9,8 +9,9 @@ either is refused before its body is read. (Its size is bounded by gateway/body_
 
 from __future__ import annotations
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.refusal import send_graphql_error
 
 PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name")
 MESSAGE = (
@@ -25,20 +26,7 @@ class MultipartCsrfGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _unprotected_multipart(scope):
-            body = orjson.dumps(
-                {"errors": [{"message": MESSAGE, "extensions": {"code": "CSRF_PREVENTED"}}]}
-            )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_graphql_error(send, 400, MESSAGE, "CSRF_PREVENTED")
             return
         await self.app(scope, receive, send)
 
