@@ -32,6 +32,16 @@ def connect_mongo(settings: Settings, **kwargs: object) -> AsyncMongoClient:
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
+    """Create every registered index that is missing, one `createIndexes` command each.
+
+    Why one at a time: FerretDB 1.24 panics ("slice bounds out of range [:2:1]") and drops the
+    connection when one `createIndexes` names two or more indexes that all exist already, i.e.
+    on every restart against an existing database. Listing first keeps a restart at one
+    command per collection."""
     for name, indexes in _INDEXES.items():
-        if indexes:
-            await db[name].create_indexes(indexes)
+        if not indexes:
+            continue
+        existing = {ix["name"] async for ix in await db[name].list_indexes()}
+        for index in indexes:
+            if index.document["name"] not in existing:
+                await db[name].create_indexes([index])

@@ -52,3 +52,17 @@ async def test_unreachable_dependencies_give_one_log_line_each_and_503(caplog):
         assert len(matching) == 1, lines
     assert all("\n" not in line for line in lines)
     assert not any(r.exc_info for r in caplog.records if r.name == "datastore.stores")
+
+
+async def test_a_restart_against_an_existing_database_is_ready(app, settings, caplog):
+    # The `app` fixture has created every index once. A second start against the same database
+    # must neither fail nor drop connections (FerretDB 1.24 panics on a createIndexes naming
+    # several existing indexes; datastore/mongo.ensure_indexes avoids that).
+    again = create_app(settings)
+    with caplog.at_level(logging.WARNING):
+        async with again.router.lifespan_context(again):
+            transport = httpx.ASGITransport(app=again)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                resp = await client.get("/readyz")
+    assert resp.status_code == 200, resp.json()
+    assert not [r for r in caplog.records if r.name == "datastore.stores"]
