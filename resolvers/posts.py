@@ -95,6 +95,13 @@ async def resolve_author(ctx: Context, post: dict) -> dict | None:
     return await ctx.loader(users_by_id).load(post["author_id"])
 
 
+async def authors_of(ctx: Context, posts: list[dict]) -> dict[ObjectId, dict | None]:
+    """The authors of a page of posts, by id, in one batched read."""
+    ids = list(dict.fromkeys(p["author_id"] for p in posts))
+    docs = await ctx.loader(users_by_id).load_many(ids) if ids else []
+    return dict(zip(ids, docs, strict=True))
+
+
 async def resolve_create_upload_url(ctx: Context, content_type: str, size: int) -> UploadTicket:
     return await create_upload_url(_deps(ctx), ctx.require_viewer(), content_type, size)
 

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from resolvers import feed as r
 from schema.connection import Connection
-from schema.posts import Post
+from schema.posts import Post, post_connection
 
 
 @strawberry.enum(description="How the home feed is ordered.")
@@ -38,7 +38,7 @@ class FeedQuery:
         order: FeedOrder = FeedOrder.RECENT,
     ) -> Connection[Post]:
         page = await r.home_feed(info.context, first, after, order.value)
-        return Connection[Post].from_page(page, Post.from_doc)
+        return await post_connection(info, page)
 
     @strawberry.field(
         description=(
@@ -50,4 +50,4 @@ class FeedQuery:
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[Post]:
         page = await r.explore(info.context, first, after)
-        return Connection[Post].from_page(page, Post.from_doc)
+        return await post_connection(info, page)

@@ -14,7 +14,7 @@ from strawberry.types import Info
 from resolvers import search as r
 from schema.accounts import User
 from schema.connection import Connection
-from schema.posts import Location, Post
+from schema.posts import Location, Post, post_connection
 
 
 @strawberry.enum(description="Order of a hashtag's or location's posts.")
@@ -40,7 +40,7 @@ class Hashtag:
         order: PostOrder = PostOrder.TOP,
     ) -> Connection[Post]:
         page = await r.resolve_hashtag_posts(info.context, self.name, order.value, first, after)
-        return Connection[Post].from_page(page, Post.from_doc)
+        return await post_connection(info, page)
 
 
 async def location_posts(
@@ -53,7 +53,7 @@ async def location_posts(
     """`Location.posts`: READY posts tagged at the location that the viewer may see."""
     key = location_doc.get("id") or location_doc["_id"]
     page = await r.resolve_location_posts(info.context, key, order.value, first, after)
-    return Connection[Post].from_page(page, Post.from_doc)
+    return await post_connection(info, page)
 
 
 def _location(hit) -> Location:
