@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -46,6 +47,37 @@ def client_key(context: Any) -> str:
     return f"addr:{context.client_address or 'unknown'}"
 
 
+# (query text, operation name, variables, default page size) -> cost. A client repeats the same
+# few operations, and walking the document costs as much as resolving a dozen fields.
+_COSTS: dict[tuple[str, str | None, bytes, int], int] = {}
+_COSTS_MAX = 4096
+
+
+def _cached_cost(ec: Any, default_first: int) -> int:
+    def compute() -> int:
+        return query_cost(
+            ec.schema._schema,
+            ec.graphql_document,
+            operation_name=ec.operation_name,
+            variables=ec.variables,
+            default_first=default_first,
+        )
+
+    if not isinstance(ec.query, str):
+        return compute()
+    try:
+        variables = orjson.dumps(ec.variables or {}, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # e.g. an Upload in the variables: not worth a key
+        return compute()
+    key = (ec.query, ec.operation_name, variables, default_first)
+    cost = _COSTS.get(key)
+    if cost is None:
+        if len(_COSTS) >= _COSTS_MAX:
+            _COSTS.clear()
+        cost = _COSTS[key] = compute()
+    return cost
+
+
 class QueryCostLimit(SchemaExtension):
     def __init__(self) -> None:
         self.report: dict[str, Any] | None = None
@@ -68,13 +100,7 @@ class QueryCostLimit(SchemaExtension):
             yield
             return
 
-        cost = query_cost(
-            ec.schema._schema,
-            ec.graphql_document,
-            operation_name=ec.operation_name,
-            variables=ec.variables,
-            default_first=settings.default_page_size,
-        )
+        cost = _cached_cost(ec, settings.default_page_size)
         setattr(ec, COST_ATTR, cost)
         self.report["requested"] = cost
         if cost > limit:

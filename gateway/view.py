@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.responses import JSONResponse
 from strawberry.asgi import GraphQL
@@ -42,6 +43,16 @@ def _error_response(exc: HTTPException) -> JSONResponse:
 
 
 class GatewayGraphQL(GraphQL):
+    # orjson: a 20-post feed response encodes in a tenth of the time of the stdlib's json;
+    # its JSONDecodeError subclasses json's, so Strawberry's 400 for a bad body still applies.
+    # Text, not bytes: Strawberry sends bytes as binary WebSocket frames, which graphql-ws
+    # clients (GraphiQL) do not read.
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if self.is_websocket_request(request):
             try:
