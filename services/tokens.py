@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import lru_cache
 
 import jwt
 from bson import ObjectId
@@ -27,17 +28,25 @@ def issue_access_token(settings: Settings, user_id: ObjectId, *, now: float | No
 
 def decode_access_token(settings: Settings, token: str) -> ObjectId:
     try:
-        payload = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub"]},
-        )
-        return ObjectId(payload["sub"])
+        subject, expires = _verified(settings.jwt_secret.get_secret_value(), token)
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("Access token expired") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise Unauthenticated("Invalid access token") from exc
+    if expires <= time.time():
+        raise Unauthenticated("Access token expired")
+    return subject
+
+
+@lru_cache(maxsize=10_000)
+def _verified(secret: str, token: str) -> tuple[ObjectId, float]:
+    """(subject, exp) of a token whose signature and claims checked out. Cached: a client sends
+    the same token with every request for its 15 minutes; the caller re-checks `exp` each time.
+    Failures raise and are not cached."""
+    payload = jwt.decode(
+        token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub"]}
+    )
+    return ObjectId(payload["sub"]), float(payload["exp"])
 
 
 def bearer_token(header_value: str | None) -> str | None:

@@ -2,6 +2,7 @@ import time
 
 import jwt
 import pytest
+from bson import ObjectId
 
 from core.settings import DEV_JWT_SECRET, Settings
 from services.tokens import issue_access_token
@@ -202,3 +203,17 @@ def test_prod_refuses_a_missing_or_default_secret():
 
 async def test_anonymous_viewer_is_null(gql):
     assert (await gql(VIEWER)).ok() == {"viewer": None}
+
+
+def test_a_verified_token_is_refused_once_it_expires(settings, monkeypatch):
+    # Verified tokens are cached by their text; expiry must still be checked on every use.
+    from core.errors import Unauthenticated
+    from services import tokens
+
+    user = ObjectId()
+    token = issue_access_token(settings, user)
+    assert tokens.decode_access_token(settings, token) == user
+    later = time.time() + settings.access_token_ttl_seconds + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        tokens.decode_access_token(settings, token)
