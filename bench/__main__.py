@@ -11,6 +11,9 @@
    feed throughput and latency, post-to-feed delivery for 100/1,000/10,000 followers, memory;
 5. costs per feed page and a profile of one (in-process);
 6. like -> notificationAdded across processes (bench/notification_latency.py);
+7. the profile, post-with-comments and searchUsers rows (`slow`: they scan FerretDB);
+8. search latency per query at the scale's size (bench/search_bench.py) and upload-to-READY
+   of a photo and a video (bench/media_ready.py);
 then bench/results/<timestamp>.{json,md} and PNG charts, copied to bench/results/latest.md.
 """
 
@@ -33,7 +36,7 @@ from bench.dataset import BENCH_CELEBRITY_THRESHOLD, Dataset, bench_settings
 from core.settings import Settings
 from datastore.stores import open_stores
 
-SECTIONS = ("http", "ceiling", "tradeoff", "costs", "realtime", "slow")
+SECTIONS = ("http", "ceiling", "tradeoff", "costs", "realtime", "slow", "search", "media")
 
 
 def _log(msg: str) -> None:
@@ -173,16 +176,6 @@ class Runner:
             mem = server.peak_memory_mb()
         self.res["http"] = rows
         self.res.setdefault("memory_mb", {}).update({f"feed rows {k}": v for k, v in mem.items()})
-        # The proposed speed-up (bench/variant_app.py), same rows, same settings.
-        variant: dict[str, dict] = {}
-        with procs.api_server(settings, app_path="bench.variant_app:app") as server:
-            variant["feed RECENT, ordinary viewers"] = self.measure(
-                server.url, feed_o, "proposal: RECENT ordinary", settings
-            )
-            variant["feed RECENT, heavy viewers"] = self.measure(
-                server.url, feed_h, "proposal: RECENT heavy", settings
-            )
-        self.res["proposal"] = variant
 
     def slow_rows(self) -> None:
         """Profile, post with comments, search: last, because on FerretDB each profile or
@@ -346,6 +339,22 @@ class Runner:
         self.res["realtime"] = parse_notification_latency(proc.stdout, proc.stderr, 100)
         _log(f"  {self.res['realtime']}")
 
+    def search(self) -> None:
+        """Each search query at the scale's size, domain level (bench/search_bench.py: its own
+        database and Redis prefix, dropped afterwards)."""
+        from bench import search_bench
+
+        users, posts = (10_000, 100_000) if self.args.scale == "small" else (100_000, 1_000_000)
+        _log(f"search: {users:,} users, {posts:,} posts (bench/search_bench.py)")
+        self.res["search"] = asyncio.run(search_bench.run(users, posts, 200, 7, False))
+
+    def media(self) -> None:
+        """Upload-to-READY of a 12 MP JPEG and a 10 s 1080p MP4 (bench/media_ready.py)."""
+        from bench import media_ready
+
+        _log("media: upload to READY (bench/media_ready.py)")
+        self.res["media"] = asyncio.run(media_ready.main(3))
+
     def run(self) -> None:
         started = time.perf_counter()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -357,6 +366,8 @@ class Runner:
             "costs": self.costs,
             "realtime": self.realtime,
             "slow": self.slow_rows,
+            "search": self.search,
+            "media": self.media,
         }
         try:
             for name in SECTIONS:

@@ -68,7 +68,9 @@ async def one(api: httpx.AsyncClient, app, token: str, data: bytes, content_type
     return {"put": t1 - t0, "create": t2 - t1, "render": t3 - t2, "total": t3 - t0}
 
 
-async def main(runs: int) -> None:
+async def main(runs: int) -> dict:
+    """Median seconds per phase for each file, also printed."""
+    out: dict = {}
     from app import create_app
 
     settings = isolated_settings(rate_limit_post="1000/hour", max_upload_bytes=200 * 1024 * 1024)
@@ -98,6 +100,11 @@ async def main(runs: int) -> None:
                     ):
                         rows = [await one(api, app, token, data, ctype) for _ in range(runs)]
                         med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+                        out[name] = {
+                            "runs": runs,
+                            "median_s": {k: round(v, 3) for k, v in med.items()},
+                            "totals_s": [round(r["total"], 3) for r in rows],
+                        }
                         print(
                             f"{name}: median of {runs}: PUT {med['put']:.2f} s, createPost "
                             f"{med['create']:.2f} s, worker to READY {med['render']:.2f} s, "
@@ -107,6 +114,7 @@ async def main(runs: int) -> None:
                         )
     finally:
         await drop_everything(settings)
+    return out
 
 
 if __name__ == "__main__":
