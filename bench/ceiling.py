@@ -2,9 +2,11 @@
 (Starlette + Strawberry's ASGI view under uvicorn, two workers, the same parse and validation
 caches), so the real feed can be reported as a fraction of what Strawberry allows here.
 
-Types mirror schema/posts.py and schema/accounts.py for the fields the bench asks: `feed`
-returns a Relay connection of 20 posts; `author` is an async field (a dataloader in the app);
-media URLs are fixed strings (the app presigns them). No database, no auth.
+Types mirror schema/posts.py and schema/accounts.py for the fields the bench asks, built the same
+way: value fields are plain attributes (Strawberry's basic-field path), `author` is a plain
+resolver (the app prefetches a page's authors), `url(width:)` takes an argument; `feed` returns
+a Relay connection of 20 posts. Media URLs are fixed strings (the app signs them once per
+window). No database, no auth, no gateway extensions.
 
     uvicorn bench.ceiling:app --workers 2
 """
@@ -20,7 +22,6 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
 
 
 @strawberry.type
@@ -36,10 +37,7 @@ class Media:
 class User:
     doc: strawberry.Private[dict]
     id: strawberry.ID
-
-    @strawberry.field
-    def username(self) -> str:
-        return self.doc["username"]
+    username: str
 
     @strawberry.field
     def avatar(self) -> Media | None:
@@ -50,31 +48,19 @@ class User:
 class Post:
     doc: strawberry.Private[dict]
     id: strawberry.ID
-
-    @strawberry.field
-    def caption(self) -> str:
-        return self.doc["caption"]
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.doc["created_at"]
-
-    @strawberry.field
-    def like_count(self) -> int:
-        return self.doc["like_count"]
-
-    @strawberry.field
-    def comment_count(self) -> int:
-        return self.doc["comment_count"]
+    caption: str
+    created_at: datetime
+    like_count: int
+    comment_count: int
 
     @strawberry.field
     def media(self) -> list[Media]:
         return [Media(item=m) for m in self.doc["media"]]
 
     @strawberry.field
-    async def author(self, info: Info) -> User | None:
+    def author(self) -> User | None:
         a = self.doc["author"]
-        return User(doc=a, id=strawberry.ID(a["id"]))
+        return User(doc=a, id=strawberry.ID(a["id"]), username=a["username"])
 
 
 @strawberry.type
@@ -127,6 +113,17 @@ def _posts() -> list[dict]:
 POSTS = _posts()
 
 
+def _post(p: dict) -> Post:
+    return Post(
+        doc=p,
+        id=strawberry.ID(p["id"]),
+        caption=p["caption"],
+        created_at=p["created_at"],
+        like_count=p["like_count"],
+        comment_count=p["comment_count"],
+    )
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -137,10 +134,7 @@ class Query:
         order: FeedOrder = FeedOrder.RECENT,
     ) -> PostConnection:
         n = first or 20
-        edges = [
-            PostEdge(cursor=f"c{i}", node=Post(doc=p, id=strawberry.ID(p["id"])))
-            for i, p in enumerate(POSTS[:n])
-        ]
+        edges = [PostEdge(cursor=f"c{i}", node=_post(p)) for i, p in enumerate(POSTS[:n])]
         return PostConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor="c"))
 
 
