@@ -53,10 +53,13 @@ async def _one(settings: Settings, ds: Dataset, followers_wanted: int) -> dict:
         post_id = ObjectId()
         # The author's post_count is left alone: the post lives for a few seconds, and two
         # more MongoDB writes per run only slow the bench down on a busy FerretDB.
-        await stores.db.posts.insert_one(_bench_post(post_id, author, at))
+        doc = _bench_post(post_id, author, at)
+        await stores.db.posts.insert_one(dict(doc))
         member = str(post_id)
         try:
-            return await _time_delivery(deps, post_id, author, member, order, active, last, celeb)
+            return await _time_delivery(
+                deps, post_id, author, member, order, active, last, celeb, doc
+            )
         except BaseException:
             await _remove(deps, post_id, author)
             raise
@@ -74,12 +77,14 @@ async def _time_delivery(
     active: list[ObjectId],
     last: ObjectId,
     celeb: bool,
+    doc: dict,
 ) -> dict:
     stores = deps.stores
     keys = FeedKeys(stores)
     followers_wanted = len(order)
     t0 = time.perf_counter()
-    await emit("post.ready", deps, post_id=post_id, author_id=author)
+    # With the READY document, as the media pipeline emits it (services/process_post_media.py).
+    await emit("post.ready", deps, post_id=post_id, author_id=author, post=doc)
     t_emit = time.perf_counter()
     if celeb:
         page = await FeedReader(stores).recent(last, 1, None)

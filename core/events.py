@@ -13,7 +13,8 @@ Events (payload keyword arguments):
   user.privacy_changed user_id, is_private
   user.registered      user_id                  (search indexes the new account)
   user.profile_changed user_id                  (username/full name changed: search re-indexes)
-  post.ready           post_id, author_id
+  post.ready           post_id, author_id, post (optional: the READY document as written; with
+                       it the handlers read nothing back from MongoDB)
   post.edited          post_id, author_id
   post.deleted         post_id, author_id
   post.liked           post_id, user_id, author_id

@@ -102,6 +102,12 @@ def _key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
     return stores.keys(kind, user_id)
 
 
+def graph_key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
+    """The `kind` zset of `user_id`, for readers that batch it into their own pipeline (the
+    feed reader); call `ensure_graph_cache` when its size disagrees with the user's counter."""
+    return _key(stores, kind, user_id)
+
+
 # --- edges ---------------------------------------------------------------------------------
 
 
@@ -236,15 +242,38 @@ async def ensure_graph_cache(
             await stores.redis.delete(lock_key)
 
 
-async def _all_ids(stores: Stores, kind: GraphKind, user_id: ObjectId) -> list[ObjectId]:
-    await ensure_graph_cache(stores, kind, user_id)
-    members = await stores.redis.zrevrange(_key(stores, kind, user_id), 0, -1)
+async def _all_ids(
+    stores: Stores,
+    kind: GraphKind,
+    user_id: ObjectId,
+    expected: int | None = None,
+    *,
+    verify: bool = True,
+) -> list[ObjectId]:
+    key = _key(stores, kind, user_id)
+    if verify or not await stores.redis.exists(key):
+        await ensure_graph_cache(stores, kind, user_id, expected)
+    members = await stores.redis.zrevrange(key, 0, -1)
     return [ObjectId(m) for m in members]
 
 
-async def follower_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
-    """Every follower of `user_id`, newest first (for fan-out)."""
-    return await _all_ids(stores, "followers", user_id)
+async def follower_ids(
+    stores: Stores, user_id: ObjectId, expected: int | None = None, *, verify: bool = True
+) -> list[ObjectId]:
+    """Every follower of `user_id`, newest first (for fan-out). `expected`: the user's
+    follower_count when the caller has the document (saves reading it). `verify=False` takes
+    the set as it is when it exists, without comparing it with the counter (which costs a
+    MongoDB read of the user when the cached document is gone: the fan-out job's case)."""
+    return await _all_ids(stores, "followers", user_id, expected, verify=verify)
+
+
+async def follower_count(stores: Stores, user_id: ObjectId) -> int:
+    """The size of `user_id`'s follower set: Redis only, unless the set was never built (or was
+    lost), which `ensure_graph_cache` repairs from MongoDB first."""
+    key = _key(stores, "followers", user_id)
+    if not await stores.redis.exists(key):
+        await ensure_graph_cache(stores, "followers", user_id)
+    return int(await stores.redis.zcard(key))
 
 
 async def following_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:

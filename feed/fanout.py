@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 
 from core.events import Deps, emit
-from datastore.graph import follower_ids
+from datastore.graph import follower_count, follower_ids
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.rebuild import ensure_authored
@@ -43,28 +43,55 @@ class FanOutOnWrite:
         self.timelines = Timelines(deps.stores)
         self.batch_size = batch_size
 
-    async def call(self, post_id: ObjectId) -> int:
-        """Deliver one post; returns the number of timelines it reached."""
+    async def call(
+        self, post_id: ObjectId, author_id: ObjectId | None = None, score: int | None = None
+    ) -> int:
+        """Deliver one post; returns the number of timelines it reached.
+
+        With `author_id` and `score` (what the post.ready handler enqueues) no MongoDB read is
+        needed: the post is still live if it is in its author's authored set, which the handler
+        filled and a deletion empties (`retract_post`). Otherwise (an older job, or the authored
+        set was lost) the post and author are read from MongoDB as before."""
+        if author_id is not None and score is not None:
+            live = await self.stores.redis.zscore(self.keys.authored(author_id), str(post_id))
+            if live is not None:
+                return await self._fan_out(author_id, {str(post_id): score}, None)
         post = await self.stores.db.posts.find_one({"_id": post_id})
         if post is None or post.get("status") != "READY":
             return 0
         author = await self.stores.db.users.find_one({"_id": post["author_id"]})
         if author is None:
             return 0
-        author_id = author["_id"]
+        return await self._fan_out(author["_id"], {str(post_id): score_of(post)}, author)
+
+    async def _fan_out(
+        self, author_id: ObjectId, entries: dict[str, int], author: dict | None
+    ) -> int:
+        if author is None:
+            # No MongoDB read of the author (on FerretDB an `_id` read scans `users`): the
+            # follower count that decides "celebrity" is the size of the follower set the
+            # fan-out walks, which datastore/graph.py writes with every follow and every
+            # follower-list read checks against the counter.
+            count = await follower_count(self.stores, author_id)
+            author = {"_id": author_id, "follower_count": count}
+            verified = False
+        else:
+            verified = True
         if is_celebrity(self.stores, author):
             await self.stores.redis.sadd(self.keys.celebrities(), str(author_id))
             return 0
-        entries = {str(post_id): score_of(post)}
         if await self.stores.redis.srem(self.keys.celebrities(), str(author_id)):
             # The author was pulled at read time until now: their recent posts were never
             # pushed, so deliver them all with this one.
             await ensure_authored(self.stores, [author_id])
             entries |= await self.timelines.authored_entries(author_id)
-        return await self._deliver(author_id, entries)
+        expected = int(author.get("follower_count", 0))
+        followers = await follower_ids(self.stores, author_id, expected, verify=verified)
+        return await self._deliver(author_id, entries, followers)
 
-    async def _deliver(self, author_id: ObjectId, entries: dict[str, int]) -> int:
-        followers = await follower_ids(self.stores, author_id)
+    async def _deliver(
+        self, author_id: ObjectId, entries: dict[str, int], followers: list[ObjectId]
+    ) -> int:
         delivered: list[ObjectId] = []
         for batch in chunks(followers, self.batch_size):
             active, inactive = await self.timelines.split_active(batch)
@@ -97,8 +124,12 @@ class RemoveFromTimelines:
 
 
 @job
-async def fan_out_post(ctx: dict[str, Any], *, post_id: str) -> int:
-    return await FanOutOnWrite(Deps(ctx["stores"], ctx["queue"])).call(ObjectId(post_id))
+async def fan_out_post(
+    ctx: dict[str, Any], *, post_id: str, author_id: str | None = None, score: int | None = None
+) -> int:
+    return await FanOutOnWrite(Deps(ctx["stores"], ctx["queue"])).call(
+        ObjectId(post_id), ObjectId(author_id) if author_id else None, score
+    )
 
 
 @job

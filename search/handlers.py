@@ -1,8 +1,9 @@
 """Keeps the search indexes up to date from domain events (listed in core.events.HANDLER_MODULES).
 
-Handlers index inline (one `_id` read and one Redis transaction), so a search right after a
-write sees it. If that fails (Redis or MongoDB hiccup), the write itself must not fail: the
-handler logs and enqueues `search_reindex`, which retries with the queue's backoff.
+Handlers index inline (one `_id` read and one Redis transaction; no read at all for post.ready,
+which carries the READY document), so a search right after a write sees it. If that fails
+(Redis or MongoDB hiccup), the write itself must not fail: the handler logs and enqueues
+`search_reindex`, which retries with the queue's backoff.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ async def reindex(stores: Any, kind: str, target: ObjectId) -> None:
 
 
 @on("post.ready")
+async def _post_ready(deps: Deps, *, post_id: ObjectId, post: dict | None = None, **_: Any) -> None:
+    if post is None:
+        await _post_changed(deps, post_id=post_id)
+        return
+    # The emitter's READY document: Redis writes only, no MongoDB read. On FerretDB 1.24 even
+    # an `_id` read of a new post scans the collection (seconds on 100,000 posts), and the
+    # emitting process (the media pipeline) waits for every post.ready handler.
+    await _guard(deps, "post", post_id, lambda: index.index_post_doc(deps.stores, post))
+
+
 @on("post.edited")
 @on("post.deleted")
 async def _post_changed(deps: Deps, *, post_id: ObjectId, **_: Any) -> None:

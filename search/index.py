@@ -264,6 +264,12 @@ async def index_post(stores: Stores, post_id: ObjectId) -> None:
     await _apply_post(stores, str(post_id), _post_entry(doc) if doc else None)
 
 
+async def index_post_doc(stores: Stores, doc: dict) -> None:
+    """`index_post` from a post document already at hand (the READY document the media
+    pipeline just wrote), without reading MongoDB."""
+    await _apply_post(stores, str(doc["_id"]), _post_entry(doc))
+
+
 async def unindex_post(stores: Stores, post_id: ObjectId) -> None:
     await _apply_post(stores, str(post_id), None)
 

@@ -1,7 +1,10 @@
 """Reactions to domain events: notifications (likes, comments, mentions, follows) and the
-clean-up that deleting a post or blocking a user needs. Listed in core.events.HANDLER_MODULES."""
+clean-up that deleting a post or blocking a user needs. Listed in core.events.HANDLER_MODULES,
+and in worker.registry.JOB_MODULES for the `notify_post_mentions` job."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from bson import ObjectId
 
@@ -11,6 +14,8 @@ from realtime.channels import publish_post_update
 from services.interactions_base import may_see_post
 from services.notify import notify, remove_actor_between, withdraw
 from services.text import parse_mentions
+from worker.queue import enqueue
+from worker.registry import job
 
 
 @on("post.liked")
@@ -66,6 +71,26 @@ async def _notify_comment(
 
 
 @on("post.ready")
+async def _notify_caption_mentions_on_ready(
+    deps: Deps, *, post_id: ObjectId, author_id: ObjectId, post: dict | None = None, **_: object
+) -> None:
+    if post is None:
+        await _notify_caption_mentions(deps, post_id=post_id, author_id=author_id)
+        return
+    if post.get("status") != "READY" or not _caption_mentions(post):
+        return  # the common case: nothing to look up, no I/O on the delivery path
+    # Looking the names up is a `username_lower` query (a scan of `users` on FerretDB) plus a
+    # write per person: the worker does it, off the path that delivers the post. The job
+    # re-reads the post, and notify() is idempotent per (recipient, post), so a re-announced
+    # post or a retried job notifies nobody twice.
+    await enqueue(
+        deps.queue,
+        "notify_post_mentions",
+        post_id=str(post_id),
+        author_id=str(author_id),
+    )
+
+
 @on("post.edited")
 async def _notify_caption_mentions(
     deps: Deps, *, post_id: ObjectId, author_id: ObjectId, **_: object
@@ -73,9 +98,22 @@ async def _notify_caption_mentions(
     post = await deps.stores.db.posts.find_one({"_id": post_id})
     if post is None or post.get("status") != "READY":
         return
-    names = post.get("mentions") or parse_mentions(post.get("caption") or "")
     # The group key is per post, so a post edited or re-announced never notifies one person twice.
-    await _notify_mentions(deps.stores, post, names, actor_id=author_id, comment_id=None)
+    await _notify_mentions(
+        deps.stores, post, _caption_mentions(post), actor_id=author_id, comment_id=None
+    )
+
+
+@job
+async def notify_post_mentions(ctx: dict[str, Any], *, post_id: str, author_id: str) -> None:
+    """The people a READY post's caption mentions hear of it (enqueued by post.ready)."""
+    await _notify_caption_mentions(
+        Deps(ctx["stores"], ctx["queue"]), post_id=ObjectId(post_id), author_id=ObjectId(author_id)
+    )
+
+
+def _caption_mentions(post: dict) -> list[str]:
+    return post.get("mentions") or parse_mentions(post.get("caption") or "")
 
 
 async def _notify_mentions(

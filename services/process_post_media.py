@@ -146,7 +146,8 @@ async def process_post_media(deps: Deps, post_id: ObjectId, *, final_attempt: bo
         return "skipped"
     await count_post(stores, ready, +1)
     await _drop_originals(stores, post)
-    await emit("post.ready", deps, post_id=post_id, author_id=ready["author_id"])
+    # `post`: the handlers need not read the new post back (a scan on FerretDB).
+    await emit("post.ready", deps, post_id=post_id, author_id=ready["author_id"], post=ready)
     return "ready"
 
 

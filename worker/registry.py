@@ -15,6 +15,7 @@ CRONS: dict[str, str] = {}
 # Modules that define jobs; imported by the worker at start so every `@job` has run.
 JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore", "worker.posts_jobs"]
 JOB_MODULES.append("search.jobs")
+JOB_MODULES.append("services.interaction_events")
 
 
 def job(fn: JobFn) -> JobFn:
