@@ -83,11 +83,11 @@ async def notify(
     }
     if not stores.settings.serialize_document_writes:
         added = await _add_atomically(stores, base, actor_id)
-    else:
-        added = await _add_coalesced(stores, base, actor_id)
-    if added:
-        await publish_notification(stores, recipient_id, nid)
-    return added
+        if added:
+            await publish_notification(stores, recipient_id, nid)
+        return added
+    # Coalesced: published by whoever wrote the group, as soon as the write landed.
+    return await _add_coalesced(stores, base, actor_id)
 
 
 async def _add_atomically(stores: Stores, base: dict, actor_id: ObjectId) -> bool:
@@ -136,39 +136,61 @@ async def _add_coalesced(stores: Stores, base: dict, actor_id: ObjectId) -> bool
         queued = await stores.redis.lrange(pending, 0, -1)
         if not queued:
             return False  # an earlier holder applied (and pushed) our actor
-        doc = await stores.db.notifications.find_one({"_id": nid}, projection={"actor_ids": 1})
-        known = set(doc["actor_ids"]) if doc else set()
-        # actor_ids is kept oldest first (FerretDB ignores $push's $position); readers reverse.
-        new = [a for a in dict.fromkeys(ObjectId(q) for q in queued) if a not in known]
-        t = now()
-        if new and doc is None:
+        actors = list(dict.fromkeys(ObjectId(q) for q in queued))
+        new = await _write_group(stores, base, actors)
+        if new:
+            # The group is written (the subscriber re-reads it by `_id`): push now, before the
+            # clean-up below, which the recipient does not wait for.
+            await publish_notification(stores, base["recipient_id"], nid)
+        # Drop only what we consumed: actors queued meanwhile wait for the next holder.
+        await stores.redis.ltrim(pending, len(queued), -1)
+    return bool(new)
+
+
+async def _write_group(stores: Stores, base: dict, actors: list[ObjectId]) -> list[ObjectId]:
+    """Add `actors` to the group (under its lock); returns those that were not in it yet.
+
+    Insert first: most groups are new (a first like, comment or follow), and on FerretDB the
+    insert's duplicate check uses the `_id` index, while a read of a missing `_id` scans the
+    whole collection. An existing group answers DuplicateKeyError and is then read."""
+    nid = base["_id"]
+    t = now()
+    for _ in range(2):
+        try:
             await retry_busy(
                 lambda: stores.db.notifications.insert_one(
                     {
                         **base,
-                        "actor_ids": new[-MAX_STORED_ACTORS:],
-                        "actor_count": len(new),
+                        "actor_ids": actors[-MAX_STORED_ACTORS:],
+                        "actor_count": len(actors),
                         "read": False,
                         "created_at": t,
                         "updated_at": t,
                     }
                 )
             )
-        elif new:
+            return actors
+        except DuplicateKeyError:
+            doc = await stores.db.notifications.find_one({"_id": nid}, projection={"actor_ids": 1})
+        if doc is None:
+            continue  # deleted in between (its post went): create it afresh
+        # actor_ids is kept oldest first (FerretDB ignores $push's $position); readers reverse.
+        new = [a for a in actors if a not in set(doc["actor_ids"])]
+        if new:
             # Written whole rather than with $push's $slice, which FerretDB ignores.
-            actors = [*doc["actor_ids"], *new][-MAX_STORED_ACTORS:]
+            update = {
+                "$set": {
+                    "actor_ids": [*doc["actor_ids"], *new][-MAX_STORED_ACTORS:],
+                    "updated_at": t,
+                    "read": False,
+                },
+                "$inc": {"actor_count": len(new)},
+            }
             await retry_busy(
-                lambda: stores.db.notifications.update_one(
-                    {"_id": nid},
-                    {
-                        "$set": {"actor_ids": actors, "updated_at": t, "read": False},
-                        "$inc": {"actor_count": len(new)},
-                    },
-                )
+                lambda update=update: stores.db.notifications.update_one({"_id": nid}, update)
             )
-        # Drop only what we consumed: actors queued meanwhile wait for the next holder.
-        await stores.redis.ltrim(pending, len(queued), -1)
-    return bool(new)
+        return new
+    return []
 
 
 async def withdraw(
