@@ -12,6 +12,7 @@ one MGET for the posts (datastore/doc_cache.py) and MongoDB only for cache misse
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,8 +23,8 @@ from redis.exceptions import RedisError
 from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
-from datastore.doc_cache import post_cache
-from datastore.graph import following_ids
+from datastore.doc_cache import post_cache, user_cache
+from datastore.graph import ensure_graph_cache, follow_scores, following_ids, graph_key
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.ranking import Candidate, rank
@@ -84,37 +85,58 @@ class FeedReader:
     def _decode_recent(self, after: str | None) -> Position | None:
         return decode_position(RECENT_CURSOR, after) if after else None
 
-    async def _sources(self, viewer: ObjectId, following: list[ObjectId]) -> list[str]:
-        strategy = self.settings.feed_strategy
-        if strategy == "pull":
+    async def _sources(self, viewer: ObjectId) -> tuple[list[str], set[ObjectId] | None]:
+        """The zsets a RECENT page merges, and under `pull` the set of allowed authors (else
+        None: authors are checked per page with one ZMSCORE, which spares a viewer following
+        1,000 accounts reading all of them on every page).
+
+        Push and hybrid ask everything in one pipeline: record the read (fan-out skips
+        inactive users), the size of the viewer's `following` set (checked against their
+        counter), whether their timeline was built, and which followees are celebrities (a
+        ZINTER of `following` and `celebs`)."""
+        stores, keys = self.stores, self.keys
+        if self.settings.feed_strategy == "pull":
+            await self.timelines.mark_active(viewer)
+            following = await following_ids(stores, viewer)
             authors = [*following, viewer]
-            await ensure_authored(self.stores, authors)
-            return [self.keys.authored(a) for a in authors]
-        if not await self.stores.redis.exists(self.keys.timeline_built(viewer)):
-            await rebuild_timeline(self.stores, viewer)
-        sources = [self.keys.timeline(viewer)]
-        if strategy == "hybrid" and following:
-            flags = await self.stores.redis.smismember(
-                self.keys.celebrities(), [str(a) for a in following]
-            )
-            celebs = [a for a, is_celeb in zip(following, flags, strict=True) if is_celeb]
-            await ensure_authored(self.stores, celebs)
-            sources += [self.keys.authored(c) for c in celebs]
-        return sources
+            await ensure_authored(stores, authors)
+            return [keys.authored(a) for a in authors], {*following, viewer}
+        hybrid = self.settings.feed_strategy == "hybrid"
+        following_key = graph_key(stores, "following", viewer)
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(keys.active(), {str(viewer): int(time.time() * 1000)})
+            pipe.zcard(following_key)
+            pipe.exists(keys.timeline_built(viewer))
+            if hybrid:
+                pipe.zinter([following_key, keys.celebrities()])
+            replies = await pipe.execute()
+        card, built = replies[1], replies[2]
+        celebs = replies[3] if hybrid else []
+        viewer_doc = (await user_cache(stores).get_many([viewer]))[0]
+        if viewer_doc is None or int(viewer_doc.get("following_count", 0)) != card:
+            # The set may be stale: verify it against MongoDB (rebuilding it if needed).
+            await ensure_graph_cache(stores, "following", viewer)
+            if hybrid:
+                celebs = await stores.redis.zinter([following_key, keys.celebrities()])
+        if not built:
+            await rebuild_timeline(stores, viewer)
+        sources = [keys.timeline(viewer)]
+        if celebs:
+            authors = [ObjectId(c) for c in celebs]
+            await ensure_authored(stores, authors)
+            sources += [keys.authored(a) for a in authors]
+        return sources, None
 
     async def _recent_from_redis(
         self, viewer: ObjectId, first: int, bound: Position | None
     ) -> tuple[list[dict], bool]:
-        await self.timelines.mark_active(viewer)
-        following = await following_ids(self.stores, viewer)
-        allowed = {*following, viewer}
-        sources = await self._sources(viewer, following)
+        sources, allowed = await self._sources(viewer)
         want = first + 1
         found: list[dict] = []
         scan = _Scan([], False, False, bound)
         for _ in range(MAX_PASSES):
-            scan = await self._scan(sources, want - len(found) + SLACK, scan.last, allowed)
-            found += scan.docs
+            scan = await self._scan(sources, want - len(found) + SLACK, scan.last)
+            found += await self._visible(viewer, scan.docs, allowed)
             if len(found) >= want or scan.exhausted:
                 break
         if len(found) < want and scan.exhausted and scan.truncated:
@@ -123,9 +145,19 @@ class FeedReader:
             found += more
         return found[:first], len(found) > first
 
-    async def _scan(
-        self, sources: list[str], per_source: int, bound: Position | None, allowed: set[ObjectId]
-    ) -> _Scan:
+    async def _visible(
+        self, viewer: ObjectId, docs: list[dict], allowed: set[ObjectId] | None
+    ) -> list[dict]:
+        """READY posts by the viewer or someone they follow now: a timeline may still hold
+        posts of an account unfollowed since."""
+        docs = [d for d in docs if d.get("status") == "READY"]
+        if allowed is None:
+            others = list({d["author_id"] for d in docs} - {viewer})
+            followed = await follow_scores(self.stores, "following", viewer, others)
+            allowed = {viewer, *(a for a, ok in zip(others, followed, strict=True) if ok)}
+        return [d for d in docs if d["author_id"] in allowed]
+
+    async def _scan(self, sources: list[str], per_source: int, bound: Position | None) -> _Scan:
         max_score = "+inf" if bound is None else bound[0]
         async with self.stores.redis.pipeline(transaction=False) as pipe:
             for key in sources:
@@ -150,12 +182,7 @@ class FeedReader:
         if not positions:
             return _Scan([], exhausted, truncated, bound)
         docs = await post_cache(self.stores).get_many([ObjectId(m) for _, m in positions])
-        valid = [
-            d
-            for d in docs
-            if d is not None and d.get("status") == "READY" and d["author_id"] in allowed
-        ]
-        return _Scan(valid, exhausted, truncated, positions[-1])
+        return _Scan([d for d in docs if d is not None], exhausted, truncated, positions[-1])
 
     async def _recent_from_mongo(
         self, viewer: ObjectId, limit_items: int, bound: Position | None
