@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from aiodataloader import DataLoader
 from bson import ObjectId
 
+from datastore.doc_cache import post_cache, user_cache
 from services.interaction_queries import viewer_liked
 from services.visibility import visible_owner_ids
 
@@ -42,20 +43,17 @@ def comments_by_id(ctx: Context) -> DataLoader:
 
 
 def visible_posts_by_id(ctx: Context) -> DataLoader:
-    """post id -> post document if the viewer may see it (else None): one posts query, one
-    users query and a few Redis calls for a whole list of notifications, shares or comments.
-    Not cached, so a long-lived WebSocket context always reads current counts."""
+    """post id -> post document if the viewer may see it (else None): one read of the posts and
+    one of their authors through the document cache (MongoDB for misses only) and a few Redis
+    calls for a whole list of notifications, shares or comments. Not cached by the loader, so a
+    long-lived WebSocket context reads current documents (the cache drops a copy on every
+    write)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
         stores, viewer = ctx.stores, ctx.viewer_id
-        posts = {p["_id"]: p async for p in stores.db.posts.find({"_id": {"$in": ids}})}
+        posts = {p["_id"]: p for p in await post_cache(stores).get_many(list(ids)) if p is not None}
         author_ids = list({p["author_id"] for p in posts.values()})
-        authors = [
-            u
-            async for u in stores.db.users.find(
-                {"_id": {"$in": author_ids}}, projection={"is_private": 1}
-            )
-        ]
+        authors = [u for u in await user_cache(stores).get_many(author_ids) if u is not None]
         visible = await visible_owner_ids(stores, viewer, authors)
         out: list[dict | None] = []
         for i in ids:
