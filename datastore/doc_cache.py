@@ -81,7 +81,8 @@ class DocCache:
     async def _read_mongo(self, ids: list[ObjectId]) -> list[dict]:
         collection = self.stores.db[self.collection]
         if self.stores.settings.mongo_point_reads or len(ids) == 1:
-            # FerretDB pushes `_id` equality down to SQLite (about 1 ms on 100,000 posts) but
+            # FerretDB pushes `_id` equality down to SQLite, which walks the table to the row
+            # (no index: about 1 ms for an old document, a full scan for a new one), but
             # answers `$in` by decoding the whole collection (tens of seconds at that size).
             found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
             return [d for d in found if d is not None]
