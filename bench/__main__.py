@@ -120,7 +120,12 @@ class Runner:
     def load(self) -> None:
         _log(f"dataset {self.args.scale}, seed {self.args.seed}")
         ds, info = asyncio.run(
-            dataset.ensure_dataset(self.args.scale, self.args.seed, force=self.args.reload)
+            dataset.ensure_dataset(
+                self.args.scale,
+                self.args.seed,
+                force=self.args.reload,
+                redis_only=self.args.redis_only,
+            )
         )
         self.ds = ds
         info["shape"] = dataset.describe(ds)
@@ -425,6 +430,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {SECTIONS}")
     parser.add_argument("--reload", action="store_true", help="reload the dataset even if cached")
+    parser.add_argument(
+        "--redis-only",
+        action="store_true",
+        help="skip loading MongoDB and build only the push state: for the warm feed rows "
+        "(--sections http) at a scale FerretDB takes too long to load",
+    )
     parser.add_argument(
         "--drop", action="store_true", help="remove the bench database and Redis keys, then exit"
     )

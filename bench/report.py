@@ -177,7 +177,10 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
         f"load average at start {res['loadavg_start']}, at end {res.get('loadavg_end')}",
         f"- run took {res.get('elapsed_s', 0) / 60:.1f} min; "
         + (
-            f"dataset loaded in this run ({res['dataset'].get('load_mongo_s')} s MongoDB)"
+            "**MongoDB not loaded** (`--redis-only`): Redis state for push and the document "
+            "cache only, so only the warm feed rows are meaningful"
+            if res["dataset"].get("redis_only")
+            else f"dataset loaded in this run ({res['dataset'].get('load_mongo_s')} s MongoDB)"
             if res["dataset"].get("loaded_now")
             else f"dataset reused (it loaded in {res['dataset'].get('load_mongo_s')} s into "
             "MongoDB when first built)"
