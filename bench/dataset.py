@@ -28,7 +28,7 @@ import numpy as np
 from bson import ObjectId
 
 from core.settings import Settings, get_settings
-from datastore.accounts import pair_id
+from datastore.accounts import pair_id, username_map_key
 from datastore.stores import Stores, open_stores, prepare_stores
 
 DATASET_VERSION = 3
@@ -541,6 +541,10 @@ async def load_redis(stores: Stores, ds: Dataset, strategy: str) -> dict[str, in
         if fans[i]:
             await p.add("zadd", k("followers", hexes[i]), fans[i])
     del fans
+    # The username -> id map registration writes (datastore/accounts.py).
+    names = [(ds.usernames[i].lower(), hexes[i]) for i in range(ds.n)]
+    for i in range(0, len(names), 5_000):
+        await p.add("hset", username_map_key(stores), mapping=dict(names[i : i + 5_000]))
     post_hex = [str(x) for x in ds.post_ids]
     authored = authored_of(ds, cap)
     for i in range(ds.n):

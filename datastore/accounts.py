@@ -12,14 +12,17 @@ Shard keys for a sharded MongoDB cluster (docs/data-model.md repeats them):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
+from redis.exceptions import RedisError
 
 from datastore.mongo import register_indexes
+from datastore.stores import Stores
 
 register_indexes(
     "users",
@@ -71,3 +74,41 @@ def pair_id(kind: str, a: ObjectId, b: ObjectId) -> ObjectId:
     """
     digest = hashlib.sha256(kind.encode() + b"\0" + a.binary + b.binary).digest()
     return ObjectId(digest[:12])
+
+
+# --- username -> id ------------------------------------------------------------------------
+# Usernames never change, so a Redis hash maps each (lowercased) to its user id: registration
+# writes it and a lookup that misses fills it from MongoDB, whose `username_lower` query is a
+# scan on FerretDB. Losing the hash costs scans, never a wrong answer.
+
+
+def username_map_key(stores: Stores) -> str:
+    return stores.keys("uname")
+
+
+async def remember_usernames(stores: Stores, ids: dict[str, ObjectId]) -> None:
+    if ids:
+        with contextlib.suppress(RedisError):
+            await stores.redis.hset(
+                username_map_key(stores), mapping={n: str(i) for n, i in ids.items()}
+            )
+
+
+async def user_ids_by_username(stores: Stores, names: list[str]) -> dict[str, ObjectId]:
+    """Lowercased usernames -> user ids, for those that exist."""
+    try:
+        cached = await stores.redis.hmget(username_map_key(stores), names)
+    except RedisError:
+        cached = [None] * len(names)
+    ids = {n: ObjectId(i) for n, i in zip(names, cached, strict=True) if i}
+    missing = [n for n in dict.fromkeys(names) if n not in ids]
+    if missing:
+        found = {
+            doc["username_lower"]: doc["_id"]
+            async for doc in stores.db.users.find(
+                {"username_lower": {"$in": missing}}, {"username_lower": 1}
+            )
+        }
+        await remember_usernames(stores, found)
+        ids |= found
+    return ids

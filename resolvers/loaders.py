@@ -8,13 +8,12 @@ this is what keeps a feed page's hydration cheap.
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
 from bson import ObjectId
-from redis.exceptions import RedisError
 
+from datastore.accounts import user_ids_by_username
 from datastore.doc_cache import post_cache, user_cache
 from gateway.metrics import observe_batch
 
@@ -35,31 +34,13 @@ def users_by_id(ctx: Context) -> DataLoader:
 def users_by_username(ctx: Context) -> DataLoader:
     """lowercased username -> user document (or None).
 
-    Usernames never change, so a Redis hash maps each one to its user id once it has been looked
-    up (MongoDB answers a `username_lower` query with a scan on FerretDB); the documents then
-    come through the document cache."""
+    Ids come from the username map (datastore/accounts.py), documents through the document
+    cache."""
 
     async def load(names: list[str]) -> list[dict | None]:
         observe_batch("users_by_username", len(names))
         stores = ctx.stores
-        key = stores.keys("uname")
-        try:
-            cached = await stores.redis.hmget(key, names)
-        except RedisError:
-            cached = [None] * len(names)
-        ids = {n: ObjectId(i) for n, i in zip(names, cached, strict=True) if i}
-        missing = [n for n in dict.fromkeys(names) if n not in ids]
-        if missing:
-            found = {
-                doc["username_lower"]: doc["_id"]
-                async for doc in stores.db.users.find(
-                    {"username_lower": {"$in": missing}}, {"username_lower": 1}
-                )
-            }
-            ids |= found
-            if found:
-                with contextlib.suppress(RedisError):
-                    await stores.redis.hset(key, mapping={n: str(i) for n, i in found.items()})
+        ids = await user_ids_by_username(stores, names)
         docs = await user_cache(stores).get_many([ids[n] for n in names if n in ids])
         by_id = {d["_id"]: d for d in docs if d is not None}
         return [by_id.get(ids[n]) if n in ids else None for n in names]

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.errors import Conflict
 from core.events import Deps, emit
-from datastore.accounts import new_user_document
+from datastore.accounts import new_user_document, remember_usernames
 from datastore.doc_lock import retry_busy
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
@@ -50,5 +50,6 @@ async def register_user(
         await _taken(deps, name.lower(), normalized_email)
         raise Conflict("That username or email is taken") from None
     doc["_id"] = result.inserted_id
+    await remember_usernames(stores, {doc["username_lower"]: doc["_id"]})
     await emit("user.registered", deps, user_id=doc["_id"])
     return await start_session(stores, doc)

@@ -93,3 +93,29 @@ async def test_unexpected_errors_are_masked_with_a_request_id_in_the_log(gql, st
         entry.get("request_id") == request_id and "KeyError" in entry.get("exc", "")
         for entry in logged
     )
+
+
+async def test_a_profile_by_username_is_found_without_querying_usernames_in_mongodb(
+    settings, gql, stores
+):
+    # Registration records the username -> id map, so `user(username:)` never runs MongoDB's
+    # username query (a collection scan on FerretDB); a lost map is refilled from MongoDB.
+    from datastore.accounts import user_ids_by_username, username_map_key
+    from datastore.instrumentation import MongoCommandCounter
+    from datastore.stores import open_stores
+
+    alice = await register(gql, "Alice_Z")
+    assert await stores.redis.hget(username_map_key(stores), "alice_z") == str(alice.oid)
+    query = '{ user(username: "ALICE_z") { id username } }'
+    counter = MongoCommandCounter()
+    counted = open_stores(settings, mongo_listeners=[counter])
+    try:
+        assert await user_ids_by_username(counted, ["alice_z"]) == {"alice_z": alice.oid}
+        assert counter.total == 0
+        await stores.redis.delete(username_map_key(stores))
+        assert await user_ids_by_username(counted, ["alice_z", "nobody"]) == {"alice_z": alice.oid}
+        assert counter.total == 1
+    finally:
+        await counted.close()
+    assert await stores.redis.hget(username_map_key(stores), "alice_z") == str(alice.oid)
+    assert (await gql(query)).ok()["user"] == {"id": alice.id, "username": "Alice_Z"}
