@@ -25,6 +25,7 @@ async def deliver_post(
     FerretDB even an `_id` read of a new post scans the collection (seconds on 100,000 posts),
     so nothing here reads MongoDB then."""
     stores = deps.stores
+    complete = post is not None
     if post is None:
         post = await stores.db.posts.find_one(
             {"_id": post_id}, {"published_at": 1, "created_at": 1}
@@ -37,7 +38,13 @@ async def deliver_post(
     await timelines.add_to_authored(author_id, post_id, score)
     # The author sees their own post at once, before the fan-out job runs.
     await timelines.push([author_id], {str(post_id): score})
-    await post_cache(stores).invalidate([post_id])
+    if complete:
+        # The emitter's READY document, as written: the first feed read must not miss (a scan
+        # on FerretDB). A like landing meanwhile is corrected by its counter flush, which drops
+        # this copy again.
+        await post_cache(stores).prime([post])
+    else:
+        await post_cache(stores).invalidate([post_id])
     await user_cache(stores).invalidate([author_id])  # post_count changed
     # The job gets the author and score, so it needs no MongoDB read of the post.
     await enqueue(
