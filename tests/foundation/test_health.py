@@ -6,6 +6,15 @@ from app import create_app
 from tests.support.isolation import isolated_settings
 
 
+async def _readyz_of_a_fresh_start(settings) -> httpx.Response:
+    """Start an app (its lifespan prepares the stores), ask /readyz, stop it."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get("/readyz")
+
+
 async def test_healthz_and_readyz_report_every_dependency_ok(http):
     assert (await http.get("/healthz")).text == "ok"
     resp = await http.get("/readyz")
@@ -25,12 +34,8 @@ async def test_unreachable_dependencies_give_one_log_line_each_and_503(caplog):
         redis_url="redis://127.0.0.1:9/0",
         s3_endpoint="http://127.0.0.1:9",
     )
-    application = create_app(settings)
     with caplog.at_level(logging.ERROR):
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                resp = await client.get("/readyz")
+        resp = await _readyz_of_a_fresh_start(settings)
     assert resp.status_code == 503
     checks = resp.json()["checks"]
     assert {name for name, c in checks.items() if c["status"] == "down"} == {
@@ -58,11 +63,7 @@ async def test_a_restart_against_an_existing_database_is_ready(app, settings, ca
     # The `app` fixture has created every index once. A second start against the same database
     # must neither fail nor drop connections (FerretDB 1.24 panics on a createIndexes naming
     # several existing indexes; datastore/mongo.ensure_indexes avoids that).
-    again = create_app(settings)
     with caplog.at_level(logging.WARNING):
-        async with again.router.lifespan_context(again):
-            transport = httpx.ASGITransport(app=again)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                resp = await client.get("/readyz")
+        resp = await _readyz_of_a_fresh_start(settings)
     assert resp.status_code == 200, resp.json()
     assert not [r for r in caplog.records if r.name == "datastore.stores"]
