@@ -83,7 +83,7 @@ class Runner:
         if settings is not None:
             ordinary, heavy = self.viewers()
             asyncio.run(workloads.pre_touch(settings, self.ds, ordinary + heavy))
-        asyncio.run(workloads.check_one(url, reqs))
+        first = asyncio.run(workloads.check_one(url, reqs))
         if self.args.warmup:
             loadgen.run_wrk(
                 self.wrk, url, reqs, seconds=self.args.warmup, connections=self.args.connections
@@ -92,6 +92,7 @@ class Runner:
             self.wrk, url, reqs, seconds=self.args.seconds, connections=self.args.connections
         ).as_dict()
         r["distinct_requests"] = len(reqs)
+        r["first_response"] = first
         r["loadavg"] = report.loadavg()
         _log(
             f"  {label}: {r['rps']:.0f} req/s, p50 {r['p50_ms']} p95 {r['p95_ms']} "

@@ -645,6 +645,12 @@ async def ensure_dataset(
     try:
         marker = await stores.db.bench_meta.find_one({"_id": "dataset"})
         now_ms = int(marker["now_ms"]) if marker and marker.get("fingerprint") == fp else None
+        if redis_only:
+            # Ids derive from the dataset's "now": reuse the one the Redis state was built with.
+            built, saved = await stores.redis.mget(
+                [stores.keys("bench", "built"), stores.keys("bench", "now_ms")]
+            )
+            now_ms = int(saved) if built == fp and saved else None
         t = time.perf_counter()
         ds = generate(scale, seed, now_ms)
         info["generate_s"] = round(time.perf_counter() - t, 1)
@@ -695,6 +701,7 @@ async def ensure_dataset(
                         res["search_index"] = await rebuild_index(s, batch_size=50_000)
                     res["seconds"] = round(time.perf_counter() - t, 1)
                     await s.redis.set(s.keys("bench", "built"), fp)
+                    await s.redis.set(s.keys("bench", "now_ms"), ds.now_ms)
                     await s.redis.set(s.keys("bench", "built_info"), repr(res))
                     print(f"  {strategy}: {res}", flush=True)
                     info["redis"][strategy] = res

@@ -179,4 +179,8 @@ async def check_one(url: str, reqs: Requests) -> dict:
     data = r.json()
     if r.status_code != 200 or data.get("errors"):
         raise RuntimeError(f"request failed ({r.status_code}): {str(data)[:500]}")
-    return {"bytes": len(r.content)}
+    feed = (data.get("data") or {}).get("feed")
+    if feed is not None and not feed["edges"]:
+        # An empty feed would be measured as a fast one: a dataset/state mismatch, not a row.
+        raise RuntimeError("the first viewer's feed page is empty")
+    return {"bytes": len(r.content), "items": len(feed["edges"]) if feed is not None else None}
