@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from core.events import Deps, on
+from datastore.accounts import user_ids_by_username
 from datastore.stores import Stores
 from realtime.channels import publish_post_update
 from services.interactions_base import may_see_post
@@ -79,8 +80,8 @@ async def _notify_caption_mentions_on_ready(
         return
     if post.get("status") != "READY" or not _caption_mentions(post):
         return  # the common case: nothing to look up, no I/O on the delivery path
-    # Looking the names up is a `username_lower` query (a scan of `users` on FerretDB) plus a
-    # write per person: the worker does it, off the path that delivers the post. The job
+    # Looking the names up (the username map; MongoDB for names it lacks) and a write per
+    # person: the worker does it, off the path that delivers the post. The job
     # re-reads the post, and notify() is idempotent per (recipient, post), so a re-announced
     # post or a retried job notifies nobody twice.
     await enqueue(
@@ -127,15 +128,13 @@ async def _notify_mentions(
 ) -> None:
     if not usernames:
         return
-    users = stores.db.users.find(
-        {"username_lower": {"$in": [u.lower() for u in usernames[:50]]}}, projection={"_id": 1}
-    )
-    async for user in users:
-        if user["_id"] in (skip or ()) or not await may_see_post(stores, user["_id"], post):
+    names = list(dict.fromkeys(u.lower() for u in usernames[:50]))
+    for user_id in (await user_ids_by_username(stores, names)).values():
+        if user_id in (skip or ()) or not await may_see_post(stores, user_id, post):
             continue
         await notify(
             stores,
-            recipient_id=user["_id"],
+            recipient_id=user_id,
             type_="MENTION",
             actor_id=actor_id,
             post_id=post["_id"],
