@@ -12,7 +12,6 @@ one MGET for the posts (datastore/doc_cache.py) and MongoDB only for cache misse
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,7 +103,7 @@ class FeedReader:
         hybrid = self.settings.feed_strategy == "hybrid"
         following_key = graph_key(stores, "following", viewer)
         async with stores.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(keys.active(), {str(viewer): int(time.time() * 1000)})
+            pipe.zadd(*self.timelines.active_entry(viewer))
             pipe.zcard(following_key)
             pipe.exists(keys.timeline_built(viewer))
             if hybrid:

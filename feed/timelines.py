@@ -61,7 +61,11 @@ class Timelines:
 
     # --- activity ------------------------------------------------------------------------
     async def mark_active(self, user: Id, now_ms: int | None = None) -> None:
-        await self.redis.zadd(self.keys.active(), {str(user): now_ms or int(time.time() * 1000)})
+        await self.redis.zadd(*self.active_entry(user, now_ms))
+
+    def active_entry(self, user: Id, now_ms: int | None = None) -> tuple[str, dict[str, int]]:
+        """ZADD arguments recording a feed read now, for callers batching their own pipeline."""
+        return self.keys.active(), {str(user): now_ms or int(time.time() * 1000)}
 
     async def split_active(self, users: Sequence[Id]) -> tuple[list[Id], list[Id]]:
         """(active, inactive) by last feed read within INACTIVE_AFTER_DAYS."""
