@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from core.settings import Settings
+from tests.support.processes import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_DIR = ROOT / "var" / "bench"
@@ -123,18 +122,7 @@ def api_server(
     proc = _popen(cmd, {**settings_env(settings), **(extra_env or {})}, "server.log")
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited; see {LOG_DIR / 'server.log'}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in 60 s")
-            time.sleep(0.2)
+        deadline = wait_ready(proc, url, 60, lambda: f"server exited; see {LOG_DIR / 'server.log'}")
         # Every worker process must be up before load starts (each answers /readyz itself).
         while len(api_workers(proc.pid)) < workers and time.monotonic() < deadline:
             time.sleep(0.1)

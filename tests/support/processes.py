@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +31,25 @@ def _env(settings: Settings, extra: dict[str, str] | None) -> dict[str, str]:
     return env
 
 
+def wait_ready(
+    proc: subprocess.Popen, base: str, seconds: float, exited: Callable[[], str]
+) -> float:
+    """Poll `base`/readyz until it answers 200; raise `exited()` if the process dies first.
+    Returns the deadline, for callers that wait on more after it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(exited())
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return deadline
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not become ready in {seconds:g} s")
+        time.sleep(0.1)
+
+
 @contextmanager
 def api_server(settings: Settings, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `photogram serve` on a free port; yields the base URL once /readyz answers 200."""
@@ -44,18 +63,7 @@ def api_server(settings: Settings, extra_env: dict[str, str] | None = None) -> I
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in 30 s")
-            time.sleep(0.1)
+        wait_ready(proc, base, 30, lambda: f"server exited: {proc.stderr.read().decode()[-2000:]}")
         yield base
     finally:
         proc.terminate()
