@@ -5,7 +5,8 @@ MongoDB gets users, follows, posts, likes and comments in the shapes of docs/dat
 (exact counters, `pair_id` follow ids). Redis gets, under one prefix per feed strategy, every
 derived structure the app would otherwise rebuild on first use: followers/following zsets,
 authored sets and their markers, home timelines of active users (computed here, in Python, as
-`feed.rebuild.rebuild_timeline` would), the `active` zset and the `celebs` set.
+`feed.rebuild.rebuild_timeline` would), the `active` zset, the `celebs` set and every post's
+comment thread (`services.comment_threads`).
 
 Shape (small): 10,000 users whose follower counts follow a power law (rank-based Zipf, the top
 account about 6,000 followers), a median of 45 followees (log-normal), 50 heavy viewers who each
@@ -30,8 +31,11 @@ from bson import ObjectId
 from core.settings import Settings, get_settings
 from datastore.accounts import pair_id, username_map_key
 from datastore.stores import Stores, open_stores, prepare_stores
+from services.comment_threads import BUILT, thread_key
 
 DATASET_VERSION = 3
+# Bumped when load_redis builds more, so a cached Redis state is rebuilt.
+REDIS_STATE_VERSION = 2
 DAY_MS = 86_400_000
 BATCH = 10_000
 PIPE = 2_000
@@ -400,6 +404,11 @@ def fingerprint(scale: Scale, seed: int) -> str:
     return hashlib.sha256(f"{DATASET_VERSION}:{scale}:{seed}".encode()).hexdigest()[:16]
 
 
+def redis_mark(fp: str) -> str:
+    """What the `bench:built` key holds once a strategy's Redis state matches dataset `fp`."""
+    return f"{fp}/r{REDIS_STATE_VERSION}"
+
+
 def _progress(label: str, done: int, total: int, started: float) -> None:
     rate = done / max(time.perf_counter() - started, 1e-6)
     print(f"\r  {label}: {done:,}/{total:,} ({rate:,.0f}/s)   ", end="", flush=True)
@@ -580,6 +589,15 @@ async def load_redis(stores: Stores, ds: Dataset, strategy: str) -> dict[str, in
                 )
                 timelines += 1
             await p.add("set", k("tlb", hexes[i]), 1)
+    # Every post's top-level comment thread, built (the generator writes no replies).
+    threads: list[dict[str, int]] = [{BUILT: 0} for _ in range(len(ds.post_ids))]
+    index = {pid: j for j, pid in enumerate(ds.post_ids)}
+    for batch in _comments(ds):
+        for c in batch:
+            threads[index[c["post_id"]]][str(c["_id"])] = 0
+    for j, members in enumerate(threads):
+        await p.add("zadd", thread_key(stores, ds.post_ids[j], None), members)
+    del threads, index
     await p.flush()
     await mark_active(stores, ds)
     return {"celebrities": len(celebs), "timelines": timelines}
@@ -625,6 +643,12 @@ async def warm_doc_cache(stores: Stores, ds: Dataset, ttl_seconds: int) -> int:
         n += 1
         if n % PIPE == 0:
             await pipe.execute()
+    for batch in _comments(ds):
+        for c in batch:
+            pipe.set(stores.keys("doc", "comments", c["_id"]), bson.encode(c), ex=ttl_seconds)
+            n += 1
+            if n % PIPE == 0:
+                await pipe.execute()
     await pipe.execute()
     return n
 
@@ -650,7 +674,7 @@ async def ensure_dataset(
             built, saved = await stores.redis.mget(
                 [stores.keys("bench", "built"), stores.keys("bench", "now_ms")]
             )
-            now_ms = int(saved) if built == fp and saved else None
+            now_ms = int(saved) if built == redis_mark(fp) and saved else None
         t = time.perf_counter()
         ds = generate(scale, seed, now_ms)
         info["generate_s"] = round(time.perf_counter() - t, 1)
@@ -691,7 +715,7 @@ async def ensure_dataset(
             s = open_stores(bench_settings(scale_name, strategy))
             try:
                 built = await s.redis.get(s.keys("bench", "built"))
-                if built != fp or info["loaded_now"] or force:
+                if built != redis_mark(fp) or info["loaded_now"] or force:
                     t = time.perf_counter()
                     print(f"building Redis state for {strategy} ...", flush=True)
                     res = await load_redis(s, ds, strategy)
@@ -700,7 +724,7 @@ async def ensure_dataset(
 
                         res["search_index"] = await rebuild_index(s, batch_size=50_000)
                     res["seconds"] = round(time.perf_counter() - t, 1)
-                    await s.redis.set(s.keys("bench", "built"), fp)
+                    await s.redis.set(s.keys("bench", "built"), redis_mark(fp))
                     await s.redis.set(s.keys("bench", "now_ms"), ds.now_ms)
                     await s.redis.set(s.keys("bench", "built_info"), repr(res))
                     print(f"  {strategy}: {res}", flush=True)

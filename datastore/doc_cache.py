@@ -122,3 +122,8 @@ def post_cache(stores: Stores) -> DocCache:
     # Only READY posts: a post still processing changes status (to FAILED) without an event,
     # and its author polls it.
     return DocCache(stores, "posts", cacheable=lambda doc: doc.get("status") == "READY")
+
+
+def comment_cache(stores: Stores) -> DocCache:
+    # Writers drop a comment's copy when its reply_count moves or it is deleted.
+    return DocCache(stores, "comments")

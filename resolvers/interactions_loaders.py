@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from aiodataloader import DataLoader
 from bson import ObjectId
 
-from datastore.doc_cache import post_cache, user_cache
+from datastore.doc_cache import comment_cache, post_cache, user_cache
 from services.interaction_queries import viewer_liked
 from services.visibility import visible_owner_ids
 
@@ -36,8 +36,7 @@ def comments_by_id(ctx: Context) -> DataLoader:
     """comment id -> comment document (or None)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
-        found = {d["_id"]: d async for d in ctx.stores.db.comments.find({"_id": {"$in": ids}})}
-        return [found.get(i) for i in ids]
+        return await comment_cache(ctx.stores).get_many(ids)
 
     return DataLoader(load, max_batch_size=500, cache=False)
 

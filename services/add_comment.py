@@ -12,8 +12,10 @@ from bson import ObjectId
 
 from core.errors import BadInput, NotFound
 from core.events import Deps, emit
+from datastore.doc_cache import comment_cache
 from datastore.doc_lock import retry_busy, update_document
 from realtime.channels import publish_post_update
+from services.comment_threads import add_to_thread
 from services.engagement_counters import bump_post_counters
 from services.interactions_base import COMMENT_MAX_CHARS, load_visible_post, now
 from services.rate_limits import check_rate_limit
@@ -45,7 +47,7 @@ async def add_comment(
     await check_rate_limit(stores, "comment", viewer_id)
     root_id: ObjectId | None = None
     if reply_to_id is not None:
-        parent = await stores.db.comments.find_one({"_id": reply_to_id})
+        (parent,) = await comment_cache(stores).get_many([reply_to_id])
         if parent is None or parent["post_id"] != post_id:
             raise NotFound("The comment to reply to was not found on this post")
         root_id = parent.get("reply_to_id") or parent["_id"]
@@ -69,6 +71,11 @@ async def add_comment(
         if removed.deleted_count:
             await bump_post_counters(stores, post_id, {"comment_count": -1})
         raise NotFound("The comment to reply to was deleted")
+    cache = comment_cache(stores)
+    if root_id is not None:
+        await cache.invalidate([root_id])  # its reply_count moved
+    await cache.prime([doc])
+    await add_to_thread(stores, doc)
     await emit("comment.added", deps, comment_id=doc["_id"], post_id=post_id, author_id=viewer_id)
     await publish_post_update(stores, post_id)
     return doc

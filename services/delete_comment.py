@@ -7,14 +7,17 @@ from bson import ObjectId
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
+from datastore.doc_cache import comment_cache
 from datastore.doc_lock import retry_busy, update_document
 from realtime.channels import publish_post_update
+from services.comment_threads import drop_threads, remove_from_thread
 from services.engagement_counters import bump_post_counters
 
 
 async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) -> bool:
     stores = deps.stores
-    comment = await stores.db.comments.find_one({"_id": comment_id})
+    cache = comment_cache(stores)
+    (comment,) = await cache.get_many([comment_id])
     if comment is None:
         raise NotFound("Comment not found")
     post = await stores.db.posts.find_one({"_id": comment["post_id"]}, projection={"author_id": 1})
@@ -46,7 +49,12 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
         await update_document(
             stores, "comments", comment["reply_to_id"], {"$inc": {"reply_count": -1}}
         )
-    await bump_post_counters(stores, comment["post_id"], {"comment_count": -removed})
+    post_id, root_id = comment["post_id"], comment.get("reply_to_id")
+    await remove_from_thread(stores, post_id, root_id, [comment_id])
+    if root_id is None:
+        await drop_threads(stores, post_id, [comment_id])
+    await cache.invalidate(removed_ids if root_id is None else [comment_id, root_id])
+    await bump_post_counters(stores, post_id, {"comment_count": -removed})
     await retry_busy(
         lambda: stores.db.notifications.delete_many({"comment_id": {"$in": removed_ids}})
     )

@@ -10,8 +10,10 @@ from bson import ObjectId
 
 from core.events import Deps, on
 from datastore.accounts import user_ids_by_username
+from datastore.doc_cache import comment_cache, post_cache
 from datastore.stores import Stores
 from realtime.channels import publish_post_update
+from services.comment_threads import drop_threads
 from services.interactions_base import may_see_post
 from services.notify import notify, remove_actor_between, withdraw
 from services.text import parse_mentions
@@ -33,8 +35,9 @@ async def _notify_comment(
     deps: Deps, *, comment_id: ObjectId, post_id: ObjectId, author_id: ObjectId, **_: object
 ) -> None:
     stores = deps.stores
-    post = await stores.db.posts.find_one({"_id": post_id})
-    comment = await stores.db.comments.find_one({"_id": comment_id})
+    (post,) = await post_cache(stores).get_many([post_id])
+    comments = comment_cache(stores)
+    (comment,) = await comments.get_many([comment_id])
     if post is None or comment is None:
         return
     await notify(
@@ -49,7 +52,7 @@ async def _notify_comment(
     parent_id = comment.get("reply_to_id")
     if parent_id is not None:
         # A reply also reaches the author of the comment it answers ("replied to you").
-        parent = await stores.db.comments.find_one({"_id": parent_id}, projection={"author_id": 1})
+        (parent,) = await comments.get_many([parent_id])
         if parent is not None and parent["author_id"] not in notified:
             notified.add(parent["author_id"])
             await notify(
@@ -169,8 +172,15 @@ async def _forget_blocked(
 
 @on("post.deleted")
 async def _forget_post(deps: Deps, *, post_id: ObjectId, **_: object) -> None:
-    db = deps.stores.db
+    stores = deps.stores
+    db = stores.db
+    comments = [
+        d async for d in db.comments.find({"post_id": post_id}, projection={"reply_to_id": 1})
+    ]
     for collection in (db.likes, db.comments, db.shares, db.notifications):
         await collection.delete_many({"post_id": post_id})
+    roots = [d["_id"] for d in comments if d.get("reply_to_id") is None]
+    await drop_threads(stores, post_id, [None, *roots])
+    await comment_cache(stores).invalidate(d["_id"] for d in comments)
     # Live `postUpdated` streams re-read the post, find it gone and complete.
     await publish_post_update(deps.stores, post_id)

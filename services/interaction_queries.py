@@ -16,9 +16,11 @@ from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
+from datastore.doc_cache import comment_cache
 from datastore.doc_lock import document_lock, retry_busy
 from datastore.graph import blocked_among
 from datastore.stores import Stores
+from services.comment_threads import remove_from_thread, thread_ids
 from services.interactions_base import from_ms, to_ms
 from services.visibility import visible_owner_ids
 
@@ -91,19 +93,33 @@ async def comments_page(
     *,
     reply_to_id: ObjectId | None = None,
 ) -> Page[dict]:
-    """Top-level comments of a post (or the replies to one comment), oldest first."""
+    """Top-level comments of a post (or the replies to one comment), oldest first: ids from the
+    thread in Redis, documents through the cache. Comments whose author has a block either way
+    with the viewer are left out, fetching again while the page is short."""
     kind = "comments" if reply_to_id is None else f"replies:{reply_to_id}"
-    return await _id_page(
-        stores,
-        stores.db.comments,
-        {"post_id": post_id, "reply_to_id": reply_to_id},
-        kind=kind,
-        first=first,
-        after=after,
-        descending=False,
-        viewer=viewer,
-        person_field="author_id",
-    )
+    after_id = _after_id(kind, after)
+    cache = comment_cache(stores)
+    items: list[dict] = []
+    more = True
+    while more and len(items) <= first:
+        ids = await thread_ids(stores, post_id, reply_to_id, after=after_id, limit=first + 1)
+        more = len(ids) > first
+        if not ids:
+            break
+        after_id = ids[-1]
+        docs = await cache.get_many(ids)
+        gone = [i for i, d in zip(ids, docs, strict=True) if d is None]
+        if gone:  # deleted while a rebuild was reading them
+            await remove_from_thread(stores, post_id, reply_to_id, gone)
+        batch = [d for d in docs if d is not None]
+        hidden: set[ObjectId] = set()
+        if viewer is not None:
+            people = list({d["author_id"] for d in batch if d["author_id"] != viewer})
+            hidden = await blocked_among(stores, viewer, people)
+        items += [d for d in batch if d["author_id"] not in hidden]
+    has_next = len(items) > first or more
+    items = items[:first]
+    return Page(items, [encode_cursor(kind, str(d["_id"])) for d in items], has_next)
 
 
 async def viewer_liked(
