@@ -61,3 +61,24 @@ async def http(app) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture
+async def counted(settings: Settings):
+    """The app with every MongoDB command and Redis round trip counted, and a client for it:
+    yields (app, gql, mongo counter, redis counter)."""
+    from app import create_app
+    from datastore.instrumentation import (
+        MongoCommandCounter,
+        RedisRoundTrips,
+        counting_connection_class,
+    )
+
+    mongo, redis = MongoCommandCounter(), RedisRoundTrips()
+    application = create_app(
+        settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            yield application, GraphQLClient(http), mongo, redis

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from app import create_app
-from datastore.instrumentation import (
-    MongoCommandCounter,
-    RedisRoundTrips,
-    counting_connection_class,
-)
 from feed.explore import refresh_explore
 from tests.feed.support import World, follow, next_time, publish
 from tests.support import factories
@@ -151,18 +145,6 @@ async def test_explore_shows_popular_posts_from_strangers_only(app, gql):
     await refresh_explore(w.stores)
     body = await gql("{ explore(first: 10) { nodes { caption } } }", token=token)
     assert [n["caption"] for n in body.ok()["explore"]["nodes"]] == ["popular", "quiet"]
-
-
-@pytest.fixture
-async def counted(settings):
-    mongo, redis = MongoCommandCounter(), RedisRoundTrips()
-    application = create_app(
-        settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
-    )
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield application, GraphQLClient(http), mongo, redis
 
 
 async def test_a_feed_page_costs_the_same_round_trips_for_5_or_50_items(counted):

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-import pytest
 from bson import ObjectId
 
-from app import create_app
 from core.ids import decode_id, to_global_id
-from datastore.instrumentation import (
-    MongoCommandCounter,
-    RedisRoundTrips,
-    counting_connection_class,
-)
 from services.comment_threads import BUILT, add_to_thread, thread_ids, thread_key
 from tests.interactions.helpers import many_users
 from tests.support.factories import create_ready_post, create_user
-from tests.support.graphql import GraphQLClient
 
 ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { id } }"""
 DELETE = "mutation($id: ID!) { deleteComment(id: $id) }"
@@ -34,18 +25,6 @@ PAGE = """query($id: ID!, $first: Int, $after: String) {
 }"""
 REPLIES = """query($id: ID!) { node(id: $id) { ... on Comment {
   replyCount replies(first: 10) { nodes { text } } } } }"""
-
-
-@pytest.fixture
-async def counted(settings):
-    mongo, redis = MongoCommandCounter(), RedisRoundTrips()
-    application = create_app(
-        settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
-    )
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, client=("127.0.0.1", 5001))
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            yield application.state.stores, GraphQLClient(http), mongo, redis
 
 
 async def comment(gql, token: str, post_id: ObjectId, text: str, reply_to: str | None = None):
@@ -64,7 +43,8 @@ async def mongo_ids(stores, post_id: ObjectId, root: ObjectId | None = None) -> 
 
 
 async def test_a_comments_page_costs_the_same_for_5_or_20_and_reads_no_mongodb(counted):
-    stores, gql, mongo, redis = counted
+    application, gql, mongo, redis = counted
+    stores = application.state.stores
     author, _ = await create_user(stores, "author")
     people = await many_users(stores, "fan", 20)
     _, viewer = await create_user(stores, "viewer")
