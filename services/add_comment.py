@@ -45,9 +45,10 @@ async def add_comment(
     text = clean_comment_text(text)
     await load_visible_post(stores, viewer_id, post_id)
     await check_rate_limit(stores, "comment", viewer_id)
+    cache = comment_cache(stores)
     root_id: ObjectId | None = None
     if reply_to_id is not None:
-        (parent,) = await comment_cache(stores).get_many([reply_to_id])
+        (parent,) = await cache.get_many([reply_to_id])
         if parent is None or parent["post_id"] != post_id:
             raise NotFound("The comment to reply to was not found on this post")
         root_id = parent.get("reply_to_id") or parent["_id"]
@@ -71,7 +72,6 @@ async def add_comment(
         if removed.deleted_count:
             await bump_post_counters(stores, post_id, {"comment_count": -1})
         raise NotFound("The comment to reply to was deleted")
-    cache = comment_cache(stores)
     if root_id is not None:
         await cache.invalidate([root_id])  # its reply_count moved
     await cache.prime([doc])

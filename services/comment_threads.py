@@ -79,7 +79,6 @@ async def thread_ids(
     *,
     after: ObjectId | None,
     limit: int,
-    descending: bool = False,
 ) -> list[ObjectId]:
     """Up to `limit` comment ids of the thread past `after`, in `_id` order. One round trip when
     the thread is built; a rebuild reads only `_id`s from MongoDB."""
@@ -87,10 +86,7 @@ async def thread_ids(
     for _ in range(2):
         async with stores.redis.pipeline(transaction=False) as pipe:
             pipe.zscore(key, BUILT)
-            if descending:
-                pipe.zrevrangebylex(key, f"({after}" if after else "+", f"({BUILT}", 0, limit)
-            else:
-                pipe.zrangebylex(key, f"({after}" if after else f"({BUILT}", "+", 0, limit)
+            pipe.zrangebylex(key, f"({after}" if after else f"({BUILT}", "+", 0, limit)
             pipe.expire(key, IDLE_SECONDS)
             built, members, _ = await pipe.execute()
         if built is not None:
