@@ -91,8 +91,8 @@ class SweepingRedisQueue(RedisQueue):
         self, id_jobs: list[list[bytes]]
     ) -> list[tuple[bytes, Job | None]]:
         """The active jobs to sweep now: missing, finished-but-listed, stuck, or unclaimed past
-        the grace. Remembers when each unclaimed job was first seen (by id and attempt, so a
-        later run of the same key starts afresh)."""
+        the grace. Remembers when each unclaimed job was first seen, with its attempt and
+        enqueue time, so a later run under the same key starts afresh."""
         seen = await self.redis.hgetall(self._unclaimed)
         current = now()
         still_unclaimed: dict[bytes, bytes] = {}
@@ -100,11 +100,12 @@ class SweepingRedisQueue(RedisQueue):
         for job_id, payload in id_jobs:
             job = self.deserialize(payload)
             if job is not None and job.status == Status.QUEUED:
-                first, _, attempts = seen.get(job_id, b"").partition(b":")
-                fresh = not first or int(attempts) != job.attempts
+                run = f"{job.attempts}:{job.queued}"
+                first, _, seen_run = seen.get(job_id, b"").decode().partition("/")
+                fresh = not first or seen_run != run
                 if fresh or current - int(first) < self.claim_grace * 1000:
                     since = current if fresh else int(first)
-                    still_unclaimed[job_id] = f"{since}:{job.attempts}".encode()
+                    still_unclaimed[job_id] = f"{since}/{run}".encode()
                     continue
             elif job is not None and job.status == Status.ACTIVE and not job.stuck:
                 continue
