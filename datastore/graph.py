@@ -458,7 +458,16 @@ async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
 
 
 async def has_blocked(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
-    """Did `blocker` block `blocked` (this direction only)? A primary-key read."""
+    """Did `blocker` block `blocked` (this direction only)? The set of blocks either way around
+    `blocked` (built once, as for `blocked_among`) answers "no" for nearly every pair in one
+    call, and a profile view asks this; only a pair in it is a primary-key read of `blocks`."""
+    key = _block_key(stores, blocked)
+    built, either = await stores.redis.smismember(key, [_BUILT, str(blocker)])
+    if not built:
+        await _rebuild_block_set(stores, blocked)
+        either = await stores.redis.sismember(key, str(blocker))
+    if not either:
+        return False
     found = await stores.db.blocks.find_one(
         {"_id": pair_id("block", blocker, blocked)}, projection={"_id": 1}
     )

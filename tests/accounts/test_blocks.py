@@ -117,3 +117,29 @@ async def test_follows_racing_a_block_leave_no_edge(gql, stores):
     assert await stores.db.follows.count_documents({}) == 0
     docs = {d["_id"]: d async for d in stores.db.users.find({})}
     assert all(d["follower_count"] == d["following_count"] == 0 for d in docs.values())
+
+
+async def test_a_profile_view_asks_mongodb_about_blocks_only_for_a_pair_with_one(counted):
+    """`user(username:)` checks whether the owner blocked the viewer. The viewer's block set
+    in Redis answers for everyone else; a pair in it is read from MongoDB, which also tells the
+    direction (the blocker still sees the blocked user's profile, to unblock)."""
+    application, gql, mongo, _ = counted
+    owner = await register(gql, "owner")
+    fan = await register(gql, "fan")
+    other = await register(gql, "other")
+    by_name = "query($u: String!) { user(username: $u) { id } }"
+    assert (await gql(by_name, {"u": "owner"}, token=fan.token)).ok()  # builds fan's block set
+    mongo.reset()
+    assert (await gql(by_name, {"u": "owner"}, token=fan.token)).ok()["user"]["id"] == owner.id
+    assert mongo.commands.get("find", 0) == 0, mongo.commands
+
+    await gql(BLOCK, {"id": fan.id}, token=owner.token)
+    assert (await gql(by_name, {"u": "owner"}, token=fan.token)).codes == ["NOT_FOUND"]
+    for _ in range(2):  # the second view is counted: the first builds owner's set
+        mongo.reset()
+        assert (await gql(by_name, {"u": "fan"}, token=owner.token)).ok()["user"]["id"] == fan.id
+    assert mongo.commands.get("find", 0) == 1, mongo.commands  # the pair is in the set
+    # Redis lost the set: it is rebuilt, and the block still holds.
+    await application.state.stores.redis.delete(application.state.stores.keys("blockrel", fan.oid))
+    assert (await gql(by_name, {"u": "owner"}, token=fan.token)).codes == ["NOT_FOUND"]
+    assert (await gql(by_name, {"u": "owner"}, token=other.token)).ok()["user"]["id"] == owner.id
