@@ -7,7 +7,7 @@ from bson import ObjectId
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
-from datastore.doc_cache import comment_cache
+from datastore.doc_cache import comment_cache, post_cache
 from datastore.doc_lock import retry_busy, update_document
 from realtime.channels import publish_post_update
 from services.comment_threads import drop_threads, remove_from_thread
@@ -20,7 +20,7 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
     (comment,) = await cache.get_many([comment_id])
     if comment is None:
         raise NotFound("Comment not found")
-    post = await stores.db.posts.find_one({"_id": comment["post_id"]}, projection={"author_id": 1})
+    (post,) = await post_cache(stores).get_many([comment["post_id"]])
     if viewer_id != comment["author_id"] and (post is None or viewer_id != post["author_id"]):
         raise Forbidden("Only the comment's author or the post's author can delete it")
     if not (
