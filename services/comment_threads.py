@@ -81,27 +81,32 @@ async def thread_ids(
     limit: int,
 ) -> list[ObjectId]:
     """Up to `limit` comment ids of the thread past `after`, in `_id` order. One round trip when
-    the thread is built; a rebuild reads only `_id`s from MongoDB."""
+    the thread is built; otherwise a rebuild, which reads only `_id`s from MongoDB."""
     key = thread_key(stores, post_id, root_id)
-    for _ in range(2):
-        async with stores.redis.pipeline(transaction=False) as pipe:
-            pipe.zscore(key, BUILT)
-            pipe.zrangebylex(key, f"({after}" if after else f"({BUILT}", "+", 0, limit)
-            pipe.expire(key, IDLE_SECONDS)
-            built, members, _ = await pipe.execute()
-        if built is not None:
-            return [ObjectId(m) for m in members]
-        await _rebuild(stores, key, post_id, root_id)
+    lower = f"({after}" if after else f"({BUILT}"
+    async with stores.redis.pipeline(transaction=False) as pipe:
+        pipe.zscore(key, BUILT)
+        pipe.zrangebylex(key, lower, "+", 0, limit)
+        pipe.expire(key, IDLE_SECONDS)
+        built, members, _ = await pipe.execute()
+    if built is None:
+        members = await _rebuild(stores, key, post_id, root_id, lower, limit)
     return [ObjectId(m) for m in members]
 
 
-async def _rebuild(stores: Stores, key: str, post_id: ObjectId, root_id: ObjectId | None) -> None:
+async def _rebuild(
+    stores: Stores, key: str, post_id: ObjectId, root_id: ObjectId | None, lower: str, limit: int
+) -> list[str]:
+    """Add MongoDB's ids to the thread and read the page in one MULTI, so a writer's or a
+    deleter's change to the key cannot fall between the two."""
     cursor = stores.db.comments.find(
         {"post_id": post_id, "reply_to_id": root_id}, projection={"_id": 1}
     )
     members = {str(d["_id"]): 0 async for d in cursor}
     members[BUILT] = 0
-    async with stores.redis.pipeline(transaction=False) as pipe:
+    async with stores.redis.pipeline(transaction=True) as pipe:
         pipe.zadd(key, members)
         pipe.expire(key, IDLE_SECONDS)
-        await pipe.execute()
+        pipe.zrangebylex(key, lower, "+", 0, limit)
+        *_, page = await pipe.execute()
+    return page
