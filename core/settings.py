@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     cors_allow_origins: str = ""
     metrics_max_operation_names: int = 200
 
+    # GraphQL execution: `compiled` plans each query operation once and runs the plan
+    # (gateway/compiled/); `standard` is graphql-core's own executor for everything.
+    graphql_executor: Literal["compiled", "standard"] = "compiled"
+
     # Worker
     queue_name: str = "default"
     worker_concurrency: int = 10

@@ -6,7 +6,6 @@ A domain adds its `...Query`, `...Mutation` and `...Subscription` classes to the
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -14,6 +13,7 @@ from core.settings import Settings, get_settings
 from gateway.errors import CodedParserCache, ErrorCodes
 from gateway.response_extensions import ContextExtensions
 from gateway.setup import batching_config, gateway_extensions
+from gateway.validation_cache import TextValidationCache
 from resolvers.accounts_activity import TouchViewerActivity
 from schema.accounts import AccountsMutation, AccountsQuery, User
 from schema.core import CoreQuery, CoreSubscription
@@ -50,8 +50,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     query = merge_types("Query", tuple(QUERIES))
     mutation = merge_types("Mutation", tuple(MUTATIONS or [_NoMutations]))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS))
+    executor = None
+    if settings.graphql_executor == "compiled":
+        from gateway.compiled import CompiledExecutionContext
+
+        executor = CompiledExecutionContext
     return strawberry.Schema(
         query=query,
+        execution_context_class=executor,
         mutation=mutation,
         subscription=subscription,
         types=EXTRA_TYPES,
@@ -62,9 +68,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ErrorCodes,
             ContextExtensions,
             TouchViewerActivity,
-            # Parse and validation results are cached by query text (module-level LRU caches
-            # shared by every request): they halve the cost of a repeated feed query.
+            # Parse and validation results are cached by query text (LRU caches shared by
+            # every request): they halve the cost of a repeated feed query.
             lambda: CodedParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            lambda: TextValidationCache(maxsize=512),
         ],
     )
