@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Awaitable
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import GraphQLError, Undefined
@@ -33,7 +34,6 @@ from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.compiled.plan import (
-    ABSTRACT,
     ATTR,
     CALL,
     LEAF,
@@ -42,7 +42,6 @@ from gateway.compiled.plan import (
     LEAF_INT,
     LEAF_STR,
     LIST,
-    NON_NULL,
     OBJECT,
     TYPENAME,
     Compiler,
@@ -52,9 +51,29 @@ from gateway.compiled.plan import (
     OperationPlan,
     PlanCache,
     Unsupported,
+    shareable,
 )
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+# Types whose values the executor's `is_awaitable` has said are not awaitable, learned as met:
+# a value of one of these needs no call to it (most values are dicts, lists, strings and
+# Strawberry objects). A type that could be awaitable per instance is never learned.
+_SYNC: set[type] = {dict, list, str, int, float, bool, type(None), tuple}
+
+
+def _learn(value: Any) -> None:
+    t = type(value)
+    if (
+        t is not CoroutineType
+        and t is not GeneratorType
+        and not hasattr(t, "__await__")
+        and not hasattr(t, "__getattr__")
+        and len(_SYNC) < 4096
+    ):
+        _SYNC.add(t)
+
+
 _complete_leaf_value = Executor.complete_leaf_value
 
 # One plan cache per schema (tests build many schemas; a schema's plans die with it).
@@ -118,7 +137,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cache = plan_cache(self.schema)
         body = loc.source.body
         name = operation.name.value if operation.name else None
-        var_names = cache.directive_vars(body, name, _document_of(self, operation))
+        var_names = cache.directive_vars(body, name, lambda: _document_of(self, operation))
         if var_names is None:
             return None
         coerced = self.variable_values.coerced
@@ -133,11 +152,19 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cache.put(key, plan)
         return plan
 
+    def _awaitable(self, value: Any) -> bool:
+        if type(value) in _SYNC:
+            return False
+        if self.is_awaitable(value):
+            return True
+        _learn(value)
+        return False
+
     # --- objects and fields -------------------------------------------------------------
     def _execute_object(self, plan: ObjectPlan, source: Any, path: Path | None) -> Any:
         """graphql-core's `execute_fields`, over the plan's fields."""
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
+        sync, awaitable = _SYNC, self._awaitable
         awaitable_fields: list[str] = []
         try:
             for fp in plan.fields:
@@ -158,12 +185,12 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         or (leaf == LEAF_FLOAT and vt is float and math.isfinite(value))
                     ):
                         results[fp.key] = value
-                    else:
-                        results[fp.key] = self._complete_read(fp, path, value)
-                    continue
-                result = self._execute_field(fp, source, path)
+                        continue
+                    result = self._finish_read(fp, path, value)
+                else:
+                    result = self._execute_field(fp, source, path)
                 results[fp.key] = result
-                if is_awaitable(result):
+                if type(result) not in sync and awaitable(result):
                     awaitable_fields.append(fp.key)
         except Exception:
             if awaitable_fields:
@@ -187,10 +214,13 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raw_error, fp.return_type, fp.details, Path(parent, fp.key, fp.parent_type.name)
         )
 
-    def _complete_read(self, fp: FieldPlan, parent: Path | None, value: Any) -> Any:
-        """Complete a leaf attribute already read (a leaf's completion is never awaitable)."""
+    def _finish_read(self, fp: FieldPlan, parent: Path | None, value: Any) -> Any:
+        """The rest of `_execute_field` for an attribute the inline path has already read and
+        could not serialize at once (null, another type, or an awaitable)."""
         path = Path(parent, fp.key, fp.parent_type.name)
         try:
+            if type(value) not in _SYNC and self._awaitable(value):
+                return self._complete_awaitable(fp, path, value)
             return self._complete(fp.completer, fp, path, value)
         except Exception as raw_error:
             self.handle_field_error(raw_error, fp.return_type, fp.details, path)
@@ -212,12 +242,14 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if args is None:
                     args = self._dynamic_args.get(id(fp))
                     if args is None:
-                        args = self._dynamic_args[id(fp)] = Compiler(self).raw_args(fp)
+                        args = Compiler(self).raw_args(fp)
+                        if shareable(args):
+                            self._dynamic_args[id(fp)] = args
                 result = fp.func(source, self._raw_info(fp, path), **args)  # type: ignore[misc]
-            if self.is_awaitable(result):
+            if type(result) not in _SYNC and self._awaitable(result):
                 return self._complete_awaitable(fp, path, result)
             completed = self._complete(fp.completer, fp, path, result)
-            if self.is_awaitable(completed):
+            if type(completed) not in _SYNC and self._awaitable(completed):
                 return self._await_completed(fp, path, completed)
         except Exception as raw_error:
             self.handle_field_error(raw_error, fp.return_type, fp.details, path)
@@ -257,7 +289,8 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if fp.is_async:
                         return _raise_later(error)  # Strawberry converts inside the coroutine
                     raise
-                self._dynamic_args[id(fp)] = args
+                if shareable(args):
+                    self._dynamic_args[id(fp)] = args
         kwargs = dict(args) if (fp.parent_param or fp.root_param or fp.info_param) else args
         if fp.parent_param:
             kwargs[fp.parent_param] = source
@@ -279,15 +312,14 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's `complete_value`, with the type's branch chosen at compile time."""
         if isinstance(result, Exception):
             raise result
-        kind = c.kind
-        if kind == NON_NULL:
-            completed = self._complete(c.inner, fp, path, result)  # type: ignore[arg-type]
-            if completed is None:
+        if result is None or result is Undefined:
+            if c.non_null:
                 msg = f"Cannot return null for non-nullable field {fp.parent_type}.{fp.name}."
                 raise TypeError(msg)
-            return completed
-        if result is None or result is Undefined:
             return None
+        kind = c.kind
+        if kind == OBJECT:
+            return self._complete_object(c.object_plan, fp, path, result)  # type: ignore[arg-type]
         if kind == LEAF:
             leaf = c.leaf
             vt = type(result)
@@ -298,15 +330,10 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 or (leaf == LEAF_FLOAT and vt is float and math.isfinite(result))
             ):
                 return result
-            return _complete_leaf_value(c.type, result)  # type: ignore[arg-type]
-        if kind == OBJECT:
-            return self._complete_object(c.object_plan, fp, path, result)  # type: ignore[arg-type]
+            return _complete_leaf_value(c.named, result)
         if kind == LIST:
             return self._complete_list(c, fp, path, result)
-        if kind == ABSTRACT:
-            return self._complete_abstract(c, fp, path, result)
-        msg = f"Cannot complete value of unexpected output type: '{c.type}'."
-        raise TypeError(msg)  # pragma: no cover
+        return self._complete_abstract(c, fp, path, result)
 
     def _complete_object(self, plan: ObjectPlan, fp: FieldPlan, path: Path, result: Any) -> Any:
         is_type_of = plan.is_type_of
@@ -333,12 +360,12 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self.is_async_iterable(result):
             # Rare (a resolver yielding its items): graphql-core's own path, with a real Info.
             info = self._raw_info(fp, path)
-            return self.complete_list_value(c.type, fp.details, info, path, result, None)  # type: ignore[arg-type]
+            return self.complete_list_value(c.named, fp.details, info, path, result, None)  # type: ignore[arg-type]
         if not is_iterable(result):
             msg = f"Expected Iterable, but did not find one for field '{fp.parent_type}.{fp.name}'."
             raise GraphQLError(msg)
         inner: Completer = c.inner  # type: ignore[assignment]
-        is_awaitable = self.is_awaitable
+        sync, is_awaitable = _SYNC, self._awaitable
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -347,13 +374,13 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for item in iterator:
                 item_path = Path(path, index, None)
-                if is_awaitable(item):
+                if type(item) not in sync and is_awaitable(item):
                     append(self._complete_awaitable_item(inner, fp, item_path, item))
                     awaitable_indices.append(index)
                 else:
                     try:
                         completed = self._complete(inner, fp, item_path, item)
-                        if is_awaitable(completed):
+                        if type(completed) not in sync and is_awaitable(completed):
                             append(self._await_item(inner, fp, item_path, completed))
                             awaitable_indices.append(index)
                         else:
@@ -403,7 +430,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return completed
 
     def _complete_abstract(self, c: Completer, fp: FieldPlan, path: Path, result: Any) -> Any:
-        return_type: Any = c.type
+        return_type: Any = c.named
         info = self._raw_info(fp, path)
         resolve_type_fn = return_type.resolve_type or self.type_resolver
         runtime_type = resolve_type_fn(result, info, return_type)
@@ -417,7 +444,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
     async def _complete_abstract_after(
         self, c: Completer, fp: FieldPlan, path: Path, result: Any, info: Any, pending: Awaitable
     ) -> Any:
-        runtime = self.ensure_valid_runtime_type(await pending, c.type, fp.details, info, result)  # type: ignore[arg-type]
+        runtime = self.ensure_valid_runtime_type(await pending, c.named, fp.details, info, result)
         value = self._complete_object(self._runtime_plan(c, runtime), fp, path, result)
         if self.is_awaitable(value):
             return await value

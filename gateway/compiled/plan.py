@@ -16,7 +16,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from graphql import (
     DocumentNode,
@@ -29,7 +33,6 @@ from graphql import (
     GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
@@ -70,10 +73,14 @@ INCREMENTAL_DIRECTIVES = frozenset({"defer", "stream", "experimental_disableErro
 
 @dataclass(slots=True, eq=False)
 class Completer:
-    """How to complete a value of one output type (non-null, list, leaf, object, abstract)."""
+    """How to complete a value of one output type. A non-null wrapper is folded into the kind
+    of what it wraps (`non_null`): only a null can fail it, since no completion of a non-null
+    value returns null."""
 
     kind: int
-    type: GraphQLOutputType
+    type: GraphQLOutputType  # the full type, wrappers included (errors are located with it)
+    non_null: bool = False
+    named: Any = None  # the leaf, object or abstract type itself
     inner: Completer | None = None
     leaf: int = LEAF_GENERIC
     object_plan: ObjectPlan | None = None
@@ -82,7 +89,7 @@ class Completer:
     details: FieldDetailsList | None = None
 
 
-NON_NULL, LIST, LEAF, OBJECT, ABSTRACT = range(5)
+LIST, LEAF, OBJECT, ABSTRACT = range(4)
 
 
 @dataclass(slots=True, eq=False)
@@ -127,6 +134,24 @@ class OperationPlan:
 
 class Unsupported(Exception):
     """The operation uses something the plan does not express: run the standard executor."""
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), Enum, date, time, timedelta, Decimal, UUID)
+
+
+def shareable(args: dict[str, Any]) -> bool:
+    """Whether converted arguments may be handed to more than one resolver call: only when
+    no value is mutable (a resolver may change a list or an input object it was given, and the
+    standard executor gives every call its own)."""
+    return all(_immutable(v) for v in args.values())
+
+
+def _immutable(value: Any) -> bool:
+    if isinstance(value, _IMMUTABLE):
+        return True
+    if type(value) is tuple or type(value) is frozenset:
+        return all(_immutable(v) for v in value)
+    return False
 
 
 def leaf_kind(type_: GraphQLLeafType) -> int:
@@ -239,19 +264,20 @@ class Compiler:
         return ObjectPlan(type_, fields, is_type_of, needs_info)
 
     def completer(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Completer:
-        if is_non_null_type(type_):
-            assert isinstance(type_, GraphQLNonNull)
-            return Completer(NON_NULL, type_, inner=self.completer(type_.of_type, details))
-        if is_list_type(type_):
-            assert isinstance(type_, GraphQLList)
-            return Completer(LIST, type_, inner=self.completer(type_.of_type, details))
-        if is_leaf_type(type_):
-            return Completer(LEAF, type_, leaf=leaf_kind(type_))  # type: ignore[arg-type]
-        if is_abstract_type(type_):
-            return Completer(ABSTRACT, type_, details=details)
-        if is_object_type(type_):
-            assert isinstance(type_, GraphQLObjectType)
-            return Completer(OBJECT, type_, object_plan=self.object_for(type_, details))
+        non_null = is_non_null_type(type_)
+        named: Any = type_.of_type if non_null else type_  # type: ignore[union-attr]
+        if is_list_type(named):
+            assert isinstance(named, GraphQLList)
+            inner = self.completer(named.of_type, details)
+            return Completer(LIST, type_, non_null, named, inner=inner)
+        if is_leaf_type(named):
+            return Completer(LEAF, type_, non_null, named, leaf=leaf_kind(named))
+        if is_abstract_type(named):
+            return Completer(ABSTRACT, type_, non_null, named, details=details)
+        if is_object_type(named):
+            assert isinstance(named, GraphQLObjectType)
+            plan = self.object_for(named, details)
+            return Completer(OBJECT, type_, non_null, named, object_plan=plan)
         raise Unsupported(f"output type {type_}")
 
     def _field(
@@ -287,7 +313,8 @@ class Compiler:
         if sfield is not None and self._direct(fp, sfield):
             if fp.kind == CALL and static:
                 try:
-                    fp.static_args = self.convert_args(fp, self.raw_args(fp))
+                    converted = self.convert_args(fp, self.raw_args(fp))
+                    fp.static_args = converted if shareable(converted) else None
                 except Exception:
                     # The standard executor reports this as a field error on every item.
                     fp.kind = WRAPPED
@@ -298,19 +325,12 @@ class Compiler:
             fp.func = field_def.resolve or self.ex.field_resolver
             if static:
                 try:
-                    fp.static_args = self.raw_args(fp)
+                    raw = self.raw_args(fp)
+                    fp.static_args = raw if shareable(raw) else None
                 except Exception:
                     fp.static_args = None
-        if fp.kind == ATTR and fp.completer.kind in (LEAF,) and fp.completer.leaf != LEAF_GENERIC:
+        if fp.kind == ATTR and fp.completer.kind == LEAF and fp.completer.leaf != LEAF_GENERIC:
             fp.inline_leaf = fp.completer.leaf
-        elif (
-            fp.kind == ATTR
-            and fp.completer.kind == NON_NULL
-            and fp.completer.inner is not None
-            and fp.completer.inner.kind == LEAF
-            and fp.completer.inner.leaf != LEAF_GENERIC
-        ):
-            fp.inline_leaf = fp.completer.inner.leaf
         return fp
 
     def _direct(self, fp: FieldPlan, sfield: Any) -> bool:
@@ -387,7 +407,7 @@ class PlanCache:
         self._plans: OrderedDict[tuple, OperationPlan | None] = OrderedDict()
 
     def directive_vars(
-        self, body: str, name: str | None, document: DocumentNode
+        self, body: str, name: str | None, document: Callable[[], DocumentNode]
     ) -> tuple[str, ...] | None:
         """None when the document cannot be compiled at all."""
         key = (body, name)
@@ -397,7 +417,8 @@ class PlanCache:
             return found
         except KeyError:
             pass
-        found = None if uses_unsupported_directives(document) else directive_variables(document)
+        doc = document()
+        found = None if uses_unsupported_directives(doc) else directive_variables(doc)
         self._put(self._directive_vars, key, found)
         return found
 
@@ -429,7 +450,6 @@ __all__ = [
     "CALL",
     "LEAF",
     "LIST",
-    "NON_NULL",
     "OBJECT",
     "TYPENAME",
     "WRAPPED",
@@ -440,4 +460,5 @@ __all__ = [
     "OperationPlan",
     "PlanCache",
     "Unsupported",
+    "shareable",
 ]
