@@ -1,4 +1,5 @@
-"""A schema extension that keeps the viewer's `last_active_at` roughly current."""
+"""A schema extension that records the viewer's activity (Redis; the worker copies it to
+`users.last_active_at`)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class TouchViewerActivity(SchemaExtension):
-    """After each authenticated operation, record activity (at most one MongoDB write per
-    user per `activity_touch_seconds`; see services/touch_activity.py)."""
+    """After each authenticated operation, record activity: at most one Redis round trip per
+    user and process per `activity_touch_seconds`, none when the operation already recorded it
+    (a feed page), never a MongoDB write (see services/touch_activity.py)."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield

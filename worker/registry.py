@@ -16,6 +16,7 @@ CRONS: dict[str, str] = {}
 JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore", "worker.posts_jobs"]
 JOB_MODULES.append("search.jobs")
 JOB_MODULES.append("services.interaction_events")
+JOB_MODULES.append("services.touch_activity")
 
 
 def job(fn: JobFn) -> JobFn:

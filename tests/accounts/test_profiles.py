@@ -1,5 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
+from datastore.activity import flush_activity
+from services import touch_activity
 from tests.accounts.helpers import UPDATE, VIEWER, register
 
 PROFILE = "{ viewer { fullName bio website isPrivate } }"
@@ -51,18 +53,26 @@ async def test_update_profile_needs_a_viewer(gql):
 
 
 async def test_last_active_at_is_touched_at_most_once_per_window(gql, stores):
+    """Requests record activity in Redis only; the worker's flush writes `last_active_at`, once
+    per recorded window: a second request within the window records nothing more to flush."""
     acct = await register(gql, "active")
     old = (datetime.now(UTC) - timedelta(days=40)).replace(microsecond=0)
     await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
-    await stores.redis.delete(stores.keys("active", acct.oid))
+    await flush_activity(stores)  # whatever registering recorded
+    await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
+    touch_activity._RECORDED.pop(acct.oid, None)  # a fresh window for this process
     (await gql(VIEWER, token=acct.token)).ok()
+    # Nothing on the request path wrote MongoDB...
+    assert (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"] == old
+    # ...the flush does.
+    assert await flush_activity(stores) == 1
     first = (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"]
     assert first > old + timedelta(days=39)
     await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
     (await gql("{ serverTime }", token=acct.token)).ok()
-    # Within the window: no second write.
+    # Within the window: nothing recorded, so the next flush writes nothing.
+    assert await flush_activity(stores) == 0
     assert (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"] == old
-    assert await stores.redis.ttl(stores.keys("active", acct.oid)) > 0
 
 
 async def test_unexpected_errors_are_masked_with_a_request_id_in_the_log(gql, stores):
