@@ -6,14 +6,18 @@ or, under `pull`, the authored sets of everyone followed. The cursor is the last
 skips. When Redis runs out (timelines are capped) paging continues from MongoDB. When Redis is
 down the whole page comes from MongoDB and says so in `extensions`.
 
-Every page costs a fixed number of round trips, whatever its size: a few pipelined Redis calls,
-one MGET for the posts (datastore/doc_cache.py) and MongoDB only for cache misses.
+A warm RECENT page under push or hybrid is one Redis round trip: feed/recent_page_lua.py
+records the read, checks the viewer's following set, merges the sources, filters and returns the
+page's post and author documents (feed/recent_script.py). Anything unusual (a stale following
+set, an unbuilt timeline or authored set, cache misses, the end of the cached window) continues
+on the Python path below, which costs a fixed number of round trips whatever the page size, and
+MongoDB only for cache misses.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bson import ObjectId
@@ -22,12 +26,14 @@ from redis.exceptions import RedisError
 from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
+from datastore.activity import queue_record, record_activity
 from datastore.doc_cache import post_cache, user_cache
 from datastore.graph import ensure_graph_cache, follow_scores, following_ids, graph_key
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.ranking import Candidate, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
+from feed.recent_script import FastPage, recent_page
 from feed.timelines import Timelines
 
 RECENT_CURSOR = "feed"
@@ -52,6 +58,24 @@ class _Scan:
     last: Position | None  # the lowest position examined
 
 
+@dataclass(slots=True)
+class FeedPage(Page[dict]):
+    """A feed page plus what came with it: the authors of its posts (id -> document, None for
+    an author that is gone), so the API layer needs no second read for them, and whether the
+    viewer's activity was recorded on the way (datastore/activity.py)."""
+
+    authors: dict[ObjectId, dict | None] = field(default_factory=dict)
+    activity_recorded: bool = False
+
+
+@dataclass(slots=True)
+class _Found:
+    docs: list[dict]
+    authors: dict[ObjectId, dict | None]
+    has_next: bool
+    activity_recorded: bool
+
+
 def _below(pos: Position, bound: Position | None) -> bool:
     return bound is None or pos < bound
 
@@ -64,13 +88,16 @@ class FeedReader:
         self.timelines = Timelines(stores)
 
     # --- RECENT --------------------------------------------------------------------------
-    async def recent(self, viewer: ObjectId, first: int, after: str | None) -> Page[dict]:
+    async def recent(
+        self, viewer: ObjectId, first: int, after: str | None, *, with_authors: bool = True
+    ) -> FeedPage:
         bound = self._decode_recent(after)
         try:
-            docs, has_next = await self._recent_from_redis(viewer, first, bound)
+            found = await self._recent_from_redis(viewer, first, bound)
             extensions: dict[str, object] = {}
         except RedisError:
             docs, has_next = await self._recent_from_mongo(viewer, first, bound)
+            found = _Found(docs, {}, has_next, False)
             extensions = {
                 "feed": {
                     "degraded": True,
@@ -78,8 +105,22 @@ class FeedReader:
                     "reason": "timeline cache unavailable",
                 }
             }
+        docs = found.docs
         cursors = [encode_cursor(RECENT_CURSOR, [score_of(d), str(d["_id"])]) for d in docs]
-        return Page(docs, cursors, has_next, extensions)
+        authors = await self._authors(docs, found.authors) if with_authors else {}
+        return FeedPage(docs, cursors, found.has_next, extensions, authors, found.activity_recorded)
+
+    async def _authors(
+        self, docs: list[dict], known: dict[ObjectId, dict | None]
+    ) -> dict[ObjectId, dict | None]:
+        """The page's authors: those the script brought, the rest through the user cache (one
+        MGET; MongoDB for misses, or for all when Redis is down)."""
+        missing = list(dict.fromkeys(d["author_id"] for d in docs if d["author_id"] not in known))
+        if not missing:
+            return {d["author_id"]: known[d["author_id"]] for d in docs}
+        fetched = await user_cache(self.stores).get_many(missing)
+        every = {**known, **dict(zip(missing, fetched, strict=True))}
+        return {d["author_id"]: every.get(d["author_id"]) for d in docs}
 
     def _decode_recent(self, after: str | None) -> Position | None:
         return decode_position(RECENT_CURSOR, after) if after else None
@@ -95,7 +136,7 @@ class FeedReader:
         ZINTER of `following` and `celebs`)."""
         stores, keys = self.stores, self.keys
         if self.settings.feed_strategy == "pull":
-            await self.timelines.mark_active(viewer)
+            await record_activity(stores, viewer)
             following = await following_ids(stores, viewer)
             authors = [*following, viewer]
             await ensure_authored(stores, authors)
@@ -103,14 +144,14 @@ class FeedReader:
         hybrid = self.settings.feed_strategy == "hybrid"
         following_key = graph_key(stores, "following", viewer)
         async with stores.redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(*self.timelines.active_entry(viewer))
+            queue_record(pipe, stores, viewer)
             pipe.zcard(following_key)
             pipe.exists(keys.timeline_built(viewer))
             if hybrid:
                 pipe.zinter([following_key, keys.celebrities()])
             replies = await pipe.execute()
-        card, built = replies[1], replies[2]
-        celebs = replies[3] if hybrid else []
+        card, built = replies[2], replies[3]
+        celebs = replies[4] if hybrid else []
         viewer_doc = (await user_cache(stores).get_many([viewer]))[0]
         if viewer_doc is None or int(viewer_doc.get("following_count", 0)) != card:
             # The set may be stale: verify it against MongoDB (rebuilding it if needed).
@@ -128,12 +169,35 @@ class FeedReader:
 
     async def _recent_from_redis(
         self, viewer: ObjectId, first: int, bound: Position | None
-    ) -> tuple[list[dict], bool]:
-        sources, allowed = await self._sources(viewer)
+    ) -> _Found:
         want = first + 1
         found: list[dict] = []
-        scan = _Scan([], False, False, bound)
-        for _ in range(MAX_PASSES):
+        authors: dict[ObjectId, dict | None] = {}
+        fast = None
+        if self.settings.feed_strategy != "pull":
+            fast = await recent_page(
+                self.stores,
+                viewer,
+                want,
+                bound,
+                slack=SLACK,
+                max_passes=MAX_PASSES,
+                hybrid=self.settings.feed_strategy == "hybrid",
+            )
+        if isinstance(fast, FastPage):
+            found = await self._settle(viewer, fast)
+            authors = dict(fast.authors)
+            scan = _Scan([], fast.exhausted, fast.truncated, fast.last)
+            sources = [self.keys.timeline(viewer), *map(self.keys.authored, fast.celebrities)]
+            allowed = None
+            passes = 0 if len(found) >= want or scan.exhausted else MAX_PASSES
+        else:
+            # `fast` is the script's reason to step aside (or None under pull): the Python
+            # path repairs what needs repairing (and records the read again, harmlessly).
+            sources, allowed = await self._sources(viewer)
+            scan = _Scan([], False, False, bound)
+            passes = MAX_PASSES
+        for _ in range(passes):
             scan = await self._scan(sources, want - len(found) + SLACK, scan.last)
             found += await self._visible(viewer, scan.docs, allowed)
             if len(found) >= want or scan.exhausted:
@@ -142,7 +206,23 @@ class FeedReader:
             # Past the cached window: continue from MongoDB, below the last item examined.
             more, _ = await self._recent_from_mongo(viewer, want - len(found), scan.last)
             found += more
-        return found[:first], len(found) > first
+        return _Found(found[:first], authors, len(found) > first, True)
+
+    async def _settle(self, viewer: ObjectId, fast: FastPage) -> list[dict]:
+        """The script's entries as documents: hits as they are (already filtered in Redis),
+        misses read through the post cache (MongoDB for those alone) and filtered here."""
+        missing = [pos for pos, doc in fast.entries if doc is None]
+        if not missing:
+            return [doc for _, doc in fast.entries if doc is not None]
+        fetched = await post_cache(self.stores).get_many([ObjectId(m) for _, m in missing])
+        read = await self._visible(viewer, [d for d in fetched if d is not None], None)
+        by_id = {str(d["_id"]): d for d in read}
+        out = []
+        for (_, member), doc in fast.entries:
+            doc = doc if doc is not None else by_id.get(member)
+            if doc is not None:
+                out.append(doc)
+        return out
 
     async def _visible(
         self, viewer: ObjectId, docs: list[dict], allowed: set[ObjectId] | None
@@ -210,7 +290,7 @@ class FeedReader:
         return docs[:limit_items], len(docs) > limit_items
 
     # --- RANKED --------------------------------------------------------------------------
-    async def ranked(self, viewer: ObjectId, first: int, after: str | None) -> Page[dict]:
+    async def ranked(self, viewer: ObjectId, first: int, after: str | None) -> FeedPage:
         """Rank a window of the newest RANK_WINDOW items once, keep the order in a snapshot the
         cursor names, and page through it; when it runs out, rank the next window into the
         same snapshot. Windows are disjoint, so no item appears twice."""
@@ -243,10 +323,10 @@ class FeedReader:
             if doc is not None and doc.get("status") == "READY":
                 items.append(doc)
                 cursors.append(encode_cursor(RANKED_CURSOR, [snapshot, offset + i + 1]))
-        return Page(items, cursors, has_next)
+        return FeedPage(items, cursors, has_next, {}, await self._authors(items, {}))
 
     async def _extend_snapshot(self, viewer: ObjectId, snapshot: str, after: str | None) -> None:
-        window = await self.recent(viewer, RANK_WINDOW, after)
+        window = await self.recent(viewer, RANK_WINDOW, after, with_authors=False)
         affinity = {
             k: int(v)
             for k, v in (await self.stores.redis.hgetall(self.keys.affinity(viewer))).items()

@@ -33,7 +33,9 @@ async def test_a_published_post_is_read_from_the_cache_by_its_first_reader(world
     counter = MongoCommandCounter()
     counted = open_stores(settings, mongo_listeners=[counter])
     try:
-        page = await FeedReader(counted).recent(fan, 5, None)
+        # Without authors: post.ready dropped the author's cached document (post_count moved),
+        # so reading it is a users `find`; this test is about the post's.
+        page = await FeedReader(counted).recent(fan, 5, None, with_authors=False)
         assert [d["_id"] for d in page.items][:1] == [post_id]
         assert counter.commands["find"] == 0, counter.commands
     finally:
