@@ -16,12 +16,13 @@ MongoDB only for cache misses.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
@@ -35,6 +36,8 @@ from feed.ranking import Candidate, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
 from feed.recent_script import FastPage, recent_page
 from feed.timelines import Timelines
+
+log = logging.getLogger(__name__)
 
 RECENT_CURSOR = "feed"
 RANKED_CURSOR = "feed-ranked"
@@ -173,17 +176,22 @@ class FeedReader:
         want = first + 1
         found: list[dict] = []
         authors: dict[ObjectId, dict | None] = {}
-        fast = None
+        fast: FastPage | str | None = None
         if self.settings.feed_strategy != "pull":
-            fast = await recent_page(
-                self.stores,
-                viewer,
-                want,
-                bound,
-                slack=SLACK,
-                max_passes=MAX_PASSES,
-                hybrid=self.settings.feed_strategy == "hybrid",
-            )
+            try:
+                fast = await recent_page(
+                    self.stores,
+                    viewer,
+                    want,
+                    bound,
+                    slack=SLACK,
+                    max_passes=MAX_PASSES,
+                    hybrid=self.settings.feed_strategy == "hybrid",
+                )
+            except ResponseError as exc:
+                # The script failed (a bug, a key of the wrong type): Redis itself answers, so
+                # the Python path serves the page rather than sending everyone to MongoDB.
+                log.error("feed page script failed, using the Python path: %s", exc)
         if isinstance(fast, FastPage):
             found = await self._settle(viewer, fast)
             authors = dict(fast.authors)
@@ -294,27 +302,26 @@ class FeedReader:
         """Rank a window of the newest RANK_WINDOW items once, keep the order in a snapshot the
         cursor names, and page through it; when it runs out, rank the next window into the
         same snapshot. Windows are disjoint, so no item appears twice."""
-        redis = self.stores.redis
         if after:
             payload = decode_cursor(RANKED_CURSOR, after)
             if not (isinstance(payload, list) and len(payload) == 2):
                 raise BadInput("Malformed cursor", argument="after")
             snapshot, offset = str(payload[0]), int(payload[1])
-            # The meta hash exists for every live snapshot, even one with no items.
-            if not await redis.exists(self.keys.ranked_snapshot(viewer, snapshot) + ":meta"):
-                raise BadInput(
-                    "This cursor has expired; start again from the first page", argument="after"
-                )
+            recorded = False
         else:
             snapshot, offset = uuid.uuid4().hex[:16], 0
-            await self._extend_snapshot(viewer, snapshot, None)
-        key = self.keys.ranked_snapshot(viewer, snapshot)
-        ids = await redis.lrange(key, offset, offset + first)
-        if len(ids) <= first:
-            next_window = await redis.hget(key + ":meta", "next")
-            if next_window:
-                await self._extend_snapshot(viewer, snapshot, next_window)
-                ids = await redis.lrange(key, offset, offset + first)
+            recorded = await self._extend_snapshot(viewer, snapshot, None)
+        # One round trip for the page's ids, whether the snapshot lives and how it continues:
+        # a later page is this, one MGET of posts and one of authors.
+        live, ids, next_window = await self._snapshot_slice(viewer, snapshot, offset, first)
+        if not live:
+            # The meta hash exists for every live snapshot, even one with no items.
+            raise BadInput(
+                "This cursor has expired; start again from the first page", argument="after"
+            )
+        if len(ids) <= first and next_window:
+            await self._extend_snapshot(viewer, snapshot, next_window)
+            _, ids, _ = await self._snapshot_slice(viewer, snapshot, offset, first)
         has_next = len(ids) > first
         ids = ids[:first]
         docs = await post_cache(self.stores).get_many([ObjectId(i) for i in ids])
@@ -323,9 +330,22 @@ class FeedReader:
             if doc is not None and doc.get("status") == "READY":
                 items.append(doc)
                 cursors.append(encode_cursor(RANKED_CURSOR, [snapshot, offset + i + 1]))
-        return FeedPage(items, cursors, has_next, {}, await self._authors(items, {}))
+        authors = await self._authors(items, {})
+        return FeedPage(items, cursors, has_next, {}, authors, recorded)
 
-    async def _extend_snapshot(self, viewer: ObjectId, snapshot: str, after: str | None) -> None:
+    async def _snapshot_slice(
+        self, viewer: ObjectId, snapshot: str, offset: int, first: int
+    ) -> tuple[bool, list[str], str | None]:
+        key = self.keys.ranked_snapshot(viewer, snapshot)
+        async with self.stores.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(key + ":meta")
+            pipe.lrange(key, offset, offset + first)
+            pipe.hget(key + ":meta", "next")
+            live, ids, next_window = await pipe.execute()
+        return bool(live), ids, next_window
+
+    async def _extend_snapshot(self, viewer: ObjectId, snapshot: str, after: str | None) -> bool:
+        """Rank the next window into the snapshot; returns whether the read recorded activity."""
         window = await self.recent(viewer, RANK_WINDOW, after, with_authors=False)
         affinity = {
             k: int(v)
@@ -353,3 +373,4 @@ class FeedReader:
             pipe.expire(key, SNAPSHOT_TTL_SECONDS)
             pipe.expire(key + ":meta", SNAPSHOT_TTL_SECONDS)
             await pipe.execute()
+        return window.activity_recorded

@@ -260,3 +260,51 @@ async def test_cache_misses_are_read_from_mongodb_and_paging_stays_exact(counted
     mongo.reset()
     assert await _read_all(reader, viewer, 4) == expected
     assert mongo.total == 0  # the misses were cached on the way
+
+
+async def test_ranked_pages_cost_a_fixed_number_of_round_trips(counted):
+    application, _, mongo, redis = counted
+    w = world_of(application)
+    viewer, _ = await _feed_world(w, authors=5, posts=60)
+    reader = FeedReader(w.stores)
+    await reader.ranked(viewer, 5, None)  # warm: the script and the caches
+    costs, seen = {}, []
+    for size in (5, 50):
+        redis.reset()
+        mongo.reset()
+        first = await reader.ranked(viewer, size, None)
+        costs[("first", size)] = (redis.total, mongo.total)
+        redis.reset()
+        mongo.reset()
+        later = await reader.ranked(viewer, size, first.cursors[-1])
+        costs[("later", size)] = (redis.total, mongo.total)
+        assert set(later.authors) == {d["author_id"] for d in later.items}
+        seen = [d["_id"] for d in first.items + later.items]
+        assert len(seen) == len(set(seen))
+    # First page: the RECENT window (script), the affinity hash, the snapshot write, the
+    # slice, the posts and the authors. A later page: the slice, the posts, the authors.
+    assert costs == {
+        ("first", 5): (6, 0),
+        ("later", 5): (3, 0),
+        ("first", 50): (6, 0),
+        ("later", 50): (3, 0),
+    }, costs
+
+
+async def test_a_failing_script_leaves_the_page_to_the_python_path(counted, monkeypatch):
+    from redis.exceptions import ResponseError
+
+    import feed.reader
+
+    application, _, _, _ = counted
+    w = world_of(application)
+    viewer, _ = await _feed_world(w, authors=2, posts=5)
+    expected = await _truth(w, viewer)
+
+    async def broken(*args, **kwargs):
+        raise ResponseError("ERR user_script:1: something went wrong")
+
+    monkeypatch.setattr(feed.reader, "recent_page", broken)
+    page = await FeedReader(w.stores).recent(viewer, 10, None)
+    assert [d["_id"] for d in page.items] == expected
+    assert page.extensions == {}  # not degraded to MongoDB
