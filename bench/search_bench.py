@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import bson
 from bson import ObjectId
 
 from core.settings import get_settings
@@ -469,9 +468,10 @@ async def run(n_users: int, n_posts: int, samples: int, seed: int, keep: bool) -
             nonlocal n_cached
             for batch in make_posts(rng, n_posts, users, tags, locations):
                 # Posts live in the shared document cache (warm), as after their first read.
+                cache = post_cache(stores)
                 async with stores.redis_raw.pipeline(transaction=False) as pipe:
                     for doc in batch:
-                        pipe.set(post_cache(stores).key(doc["_id"]), bson.encode(doc), ex=7200)
+                        pipe.set(cache.key(doc["_id"]), cache.encode(doc), ex=7200)
                     await pipe.execute()
                 n_cached += len(batch)
                 for doc in batch:
@@ -485,9 +485,10 @@ async def run(n_users: int, n_posts: int, samples: int, seed: int, keep: bool) -
         report["index_posts_s"] = round(time.perf_counter() - t, 1)
         report["index_counts"] = counts
         # Users in the document cache too (warm), as after their first read.
+        ucache = user_cache(stores)
         async with stores.redis_raw.pipeline(transaction=False) as pipe:
             for u in users:
-                pipe.set(user_cache(stores).key(u["_id"]), bson.encode(u), ex=7200)
+                pipe.set(ucache.key(u["_id"]), ucache.encode(u), ex=7200)
             await pipe.execute()
         mem1 = (await stores.redis.info("memory"))["used_memory"]
         report["redis_used_memory_delta_mb"] = round((mem1 - mem0) / 1e6, 1)
