@@ -9,10 +9,16 @@ a Relay connection of 20 posts. Media URLs are fixed strings (the app signs them
 window). No database, no auth, no gateway extensions.
 
     uvicorn bench.ceiling:app --workers 2
+
+GRAPHQL_EXECUTOR=compiled (the default, as in the app) serves it with
+`gateway.compiled.CompiledExecutionContext`, `standard` with graphql-core's own executor.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+import os
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
@@ -138,9 +144,30 @@ class Query:
         return PostConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor="c"))
 
 
+def choose_executor(wanted: str | None = None) -> tuple[type | None, str]:
+    """(execution context class or None for graphql-core's, the executor actually used) for
+    GRAPHQL_EXECUTOR=compiled|standard; `compiled` falls back to standard while
+    gateway.compiled does not exist (or lacks CompiledExecutionContext)."""
+    wanted = (wanted or os.environ.get("GRAPHQL_EXECUTOR") or "compiled").strip().lower()
+    if wanted != "compiled":
+        return None, "standard"
+    try:
+        module = importlib.import_module("gateway.compiled")
+        return module.CompiledExecutionContext, "compiled"
+    except (ImportError, AttributeError) as exc:
+        logging.getLogger("bench.ceiling").warning(
+            "GRAPHQL_EXECUTOR=compiled but gateway.compiled.CompiledExecutionContext is not "
+            "available (%r): serving with the standard executor",
+            exc,
+        )
+        return None, "standard (compiled unavailable)"
+
+
+EXECUTION_CONTEXT, EXECUTOR = choose_executor()
 schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(auto_camel_case=True),
     extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    execution_context_class=EXECUTION_CONTEXT,
 )
 app = Starlette(routes=[Route("/graphql", GraphQL(schema), methods=["GET", "POST"])])
