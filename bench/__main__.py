@@ -1,12 +1,16 @@
 """`python -m bench` (`make bench`): the benchmark suite. BENCH_SCALE=small|large, BENCH_SEED.
 
-1. dataset: generated from the seed, bulk-loaded once into the `bench_<scale>` database and
+1. dataset: generated from the seed (small: the PostGraphile peer's own dataset plus comments
+   and media), bulk-loaded once into the `bench_<scale>` database and
    `bench:<scale>:<strategy>:` Redis prefixes (bench/dataset.py), reused while seed and scale
    match;
+   peer: the PostGraphile peer's harness (bench/peer.py) alone, with the same wrk settings and
+   viewers, so the targets compare with figures from this run;
 2. HTTP rows with wrk against `photogram serve --workers 2` in the default setup: the feed
    (RECENT first page for ordinary and heavy viewers, a deep page, RANKED), a profile, a post
    with comments, searchUsers;
-3. the ceiling: the same feed shape from static data (bench/ceiling.py);
+3. the ceiling: the same feed shape from static data (bench/ceiling.py), once with
+   graphql-core's standard executor and once with the compiled one (GRAPHQL_EXECUTOR);
 4. the trade-off table: push, pull and hybrid, each with its server and a worker process:
    feed throughput and latency, post-to-feed delivery for 100/1,000/10,000 followers, memory;
 5. costs per feed page and a profile of one (in-process);
@@ -31,14 +35,14 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import costs, dataset, delivery, loadgen, procs, report, workloads
+from bench import costs, dataset, delivery, loadgen, peer, procs, report, workloads
 from bench.dataset import BENCH_CELEBRITY_THRESHOLD, Dataset, bench_settings
 from core.settings import Settings
 from datastore.stores import open_stores
 
 # Likes timed by the realtime section: with 200, its p99 is the 3rd-worst delay.
 LIKES = 200
-SECTIONS = ("http", "ceiling", "tradeoff", "costs", "realtime", "slow", "search", "media")
+SECTIONS = ("peer", "http", "ceiling", "tradeoff", "costs", "realtime", "slow", "search", "media")
 
 
 def _log(msg: str) -> None:
@@ -57,6 +61,9 @@ class Runner:
             "loadavg_start": report.loadavg(),
             "started_at": datetime.now(UTC).isoformat(),
             "hybrid_threshold": BENCH_CELEBRITY_THRESHOLD,
+            # The app's GRAPHQL_EXECUTOR for the HTTP rows (default compiled); the ceiling
+            # section runs both executors.
+            "graphql_executor": getattr(Settings(), "graphql_executor", "standard (no setting)"),
             "wrk": {
                 "threads": 1,
                 "connections": args.connections,
@@ -115,7 +122,7 @@ class Runner:
 
     def viewers(self) -> tuple[list[int], list[int]]:
         assert self.ds is not None
-        return self.ds.ordinary_viewers(300), list(self.ds.heavy)
+        return workloads.viewers(self.ds)
 
     # --- sections --------------------------------------------------------------------------
     def load(self) -> None:
@@ -152,6 +159,13 @@ class Runner:
         with procs.api_server(settings) as server:
             feed_o = workloads.feed_requests(settings, self.ds, ordinary)
             feed_h = workloads.feed_requests(settings, self.ds, heavy)
+            try:
+                same = asyncio.run(workloads.same_feed_as_peer(settings, server.url, self.ds))
+            except Exception as exc:  # a check, not a row: never lose the rows to it
+                same = {"error": repr(exc)[:300]}
+            if same:
+                self.res["same_feed_as_peer"] = same
+                _log(f"  first pages against the peer's SQL answer: {same}")
             rows["feed RECENT, ordinary viewers"] = self.measure(
                 server.url, feed_o, "RECENT ordinary", settings
             )
@@ -226,12 +240,34 @@ class Runner:
         return any(q.__name__ == "SearchQuery" for q in root.QUERIES)
 
     def ceiling(self) -> None:
+        """The ceiling twice: graphql-core's standard executor, then the compiled one
+        (GRAPHQL_EXECUTOR, bench/ceiling.py), each in its own server."""
         assert self.ds is not None
-        _log("ceiling: the feed shape from static data")
+        from bench.ceiling import choose_executor
+
+        settings = self.default_settings()
+        ordinary, _ = self.viewers()
+        reqs = workloads.feed_requests(settings, self.ds, ordinary)
+        out: dict[str, Any] = {}
+        for executor in ("standard", "compiled"):
+            used = choose_executor(executor)[1]
+            _log(f"ceiling: the feed shape from static data, GRAPHQL_EXECUTOR={executor} ({used})")
+            row = self.ceiling_row(reqs, executor)
+            row["executor"] = used
+            out[executor] = row
+            self.res["ceiling"] = out
+        if out["compiled"]["executor"] != "compiled":
+            self.res["notes"].append(
+                "ceiling: gateway.compiled.CompiledExecutionContext is not available, so the "
+                "`compiled` ceiling ran with the standard executor (bench/ceiling.py fell back)"
+            )
+
+    def ceiling_row(self, reqs: workloads.Requests, executor: str) -> dict:
         port = procs.free_port()
         cmd = [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--port", str(port)]
         cmd += ["--workers", "2", "--log-level", "warning", "--no-access-log"]
-        proc = procs._popen(cmd, {"PYTHONPATH": str(procs.ROOT)}, "ceiling.log")
+        env = {"PYTHONPATH": str(procs.ROOT), "GRAPHQL_EXECUTOR": executor}
+        proc = procs._popen(cmd, env, "ceiling.log")
         url = f"http://127.0.0.1:{port}"
         try:
             import httpx
@@ -242,17 +278,36 @@ class Runner:
                     httpx.post(f"{url}/graphql", json={"query": "{__typename}"}, timeout=1)
                     break
                 except httpx.HTTPError:
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > deadline or proc.poll() is not None:
                         raise
                     time.sleep(0.2)
             while len(procs.api_workers(proc.pid)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            settings = self.default_settings()
-            ordinary, _ = self.viewers()
-            reqs = workloads.feed_requests(settings, self.ds, ordinary)
-            self.res["ceiling"] = self.measure(url, reqs, "ceiling")
+            return self.measure(url, reqs, f"ceiling {executor}")
         finally:
             procs._stop(proc)
+
+    def peer(self) -> None:
+        """The PostGraphile peer's own harness with our wrk settings, while no Photogram server
+        runs (bench/peer.py); a failure is recorded and the run goes on."""
+        _log("peer: PostGraphile + PostgreSQL (../shared/peer-postgraphile/run.sh)")
+        try:
+            res = peer.run(
+                duration=self.args.seconds,
+                warmup=self.args.warmup,
+                connections=self.args.connections,
+                log=_log,
+            )
+        except Exception as exc:
+            res = {"error": f"bench/peer.py failed: {exc!r}"}
+        self.res["peer"] = res
+        if res.get("error"):
+            _log(f"  peer failed: {res['error'][-300:]}")
+            self.res["notes"].append(
+                f"the peer (PostGraphile) did not run: {res['error']}"[:600]
+                if not res.get("rows")
+                else f"the peer (PostGraphile): {res['error']}"[:600]
+            )
 
     def tradeoff(self) -> None:
         assert self.ds is not None
@@ -369,6 +424,7 @@ class Runner:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.load()
         steps = {
+            "peer": self.peer,
             "http": self.http,
             "ceiling": self.ceiling,
             "tradeoff": self.tradeoff,

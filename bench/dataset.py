@@ -20,11 +20,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
-import bson
 import numpy as np
 from bson import ObjectId
 
@@ -62,6 +63,8 @@ SCALES = {
     "large": Scale("large", 100_000, 1_000_000, 3_000_000, 200_000, 200, 1_000, 45),
 }
 DELIVERY_FOLLOWERS = (100, 1_000, 10_000)
+# Scales whose world is the PostGraphile peer's dataset (bench/peer.py) rather than `generate`.
+PEER_SCALES = ("small",)
 
 
 def db_name(scale: str) -> str:
@@ -114,6 +117,13 @@ class Dataset:
     heavy: list[int]
     delivery: dict[int, int]  # followers wanted -> user index
     followers: list[list[int]] = field(default_factory=list)
+    # Set when the world is the PostGraphile peer's dataset (bench/peer.py, small scale):
+    source: str = "generated"
+    captions: list[str] | None = None  # the peer's captions and their hashtags, per post
+    hashtags: list[list[str]] | None = None
+    likes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (user, post, ms) per like
+    viewers: list[int] | None = None  # the peer's 1,000 ordinary viewers, in its rotation order
+    post_uuids: list[str] | None = None  # the peer's post ids, to compare feeds with its answers
 
     @property
     def n(self) -> int:
@@ -123,7 +133,10 @@ class Dataset:
         return np.array([len(f) for f in self.followers])
 
     def ordinary_viewers(self, limit: int = 300) -> list[int]:
-        """Active users following 20 to 100 accounts (the peer's ordinary viewer)."""
+        """Active users following 20 to 100 accounts (the peer's ordinary viewer); on the peer's
+        dataset, the peer's own viewers in its rotation order."""
+        if self.viewers is not None:
+            return self.viewers[:limit]
         heavy = set(self.heavy) | set(self.delivery.values())
         picked = [
             i
@@ -230,6 +243,132 @@ def generate(scale: Scale, seed: int, now_ms: int | None = None) -> Dataset:
     )
 
 
+def _peer_oid(seconds: int, key: bytes) -> ObjectId:
+    """An ObjectId for one of the peer's uuids: its time, then 8 bytes of the uuid's hash."""
+    return ObjectId(int(seconds).to_bytes(4, "big") + hashlib.sha256(key).digest()[:8])
+
+
+def _tsv(path: Path) -> list[list[str]]:
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t") for line in f]
+
+
+def _ms(stamps: list[str]) -> np.ndarray:
+    """The peer's `YYYY-MM-DD HH:MM:SS.ffffff` (UTC, no zone) as epoch milliseconds."""
+    return np.array(stamps, dtype="datetime64[us]").astype(np.int64) // 1000
+
+
+def from_peer(scale: Scale, seed: int, now_ms: int | None = None) -> Dataset:
+    """The PostGraphile peer's dataset (gen_dataset.py, fixed seed): the same users, follows,
+    posts (times, authors, captions, hashtags) and likes, with its uuids mapped to ObjectIds
+    (time + hash of the uuid, so the same every run). On top, as `generate` does: comments
+    (`seed`), photo media per post, the three delivery authors (no posts; followed by 100,
+    1,000 and all 10,000 users) and 20% inactive users, never among the peer's viewers. No
+    private accounts: the peer has none. Heavy viewer: the peer's one (follows 1,000)."""
+    from bench.peer import ensure_dataset_files
+
+    folder, manifest = ensure_dataset_files()
+    rng = np.random.default_rng(seed)
+    now_ms = now_ms or int(time.time() * 1000)
+    users = _tsv(folder / "users.tsv")
+    n_plain = len(users)
+    assert n_plain == scale.users, (n_plain, scale)
+    index = {row[0]: i for i, row in enumerate(users)}
+    joined_ms = _ms([row[8] for row in users])
+    user_ids = [
+        _peer_oid(ms // 1000, uuid.UUID(row[0]).bytes)
+        for ms, row in zip(joined_ms.tolist(), users, strict=True)
+    ]
+    usernames = [row[1] for row in users]
+    del users
+    n = n_plain + len(DELIVERY_FOLLOWERS)
+    anchor_ms = int(datetime.fromisoformat(manifest["anchor"]).replace(tzinfo=UTC).timestamp())
+    anchor_ms *= 1000
+    for f in DELIVERY_FOLLOWERS:
+        name = f"deliver{f}"
+        user_ids.append(_peer_oid((anchor_ms - 1000 * DAY_MS) // 1000, name.encode()))
+        usernames.append(name)
+
+    follows = _tsv(folder / "user_follows.tsv")
+    f_from = np.fromiter((index[r[0]] for r in follows), dtype=np.int64, count=len(follows))
+    f_to = np.fromiter((index[r[1]] for r in follows), dtype=np.int64, count=len(follows))
+    f_ms = _ms([r[2] for r in follows])
+    del follows
+    order = np.argsort(f_from, kind="stable")
+    bounds = np.searchsorted(f_from[order], np.arange(n_plain + 1))
+    following = [f_to[order[bounds[i] : bounds[i + 1]]] for i in range(n_plain)]
+    follow_ms = [f_ms[order[bounds[i] : bounds[i + 1]]] for i in range(n_plain)]
+    delivery: dict[int, int] = {}
+    for j, count in enumerate(DELIVERY_FOLLOWERS):
+        author = n_plain + j
+        delivery[count] = author
+        fans = np.arange(n_plain) if count >= n_plain else rng.choice(n_plain, count, False)
+        for fan in fans.tolist():
+            following[fan] = np.append(following[fan], author)
+            at = anchor_ms - int((31 + rng.random() * 369) * DAY_MS)
+            follow_ms[fan] = np.append(follow_ms[fan], at)
+    following += [np.zeros(0, dtype=np.int64) for _ in DELIVERY_FOLLOWERS]
+    follow_ms += [np.zeros(0, dtype=np.int64) for _ in DELIVERY_FOLLOWERS]
+    followers: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for f in following[i].tolist():
+            followers[f].append(i)
+
+    posts = _tsv(folder / "posts.tsv")  # sorted by (created_at, post_id)
+    post_ms = _ms([r[9] for r in posts])
+    post_uuid = {r[0]: j for j, r in enumerate(posts)}
+    post_ids = [
+        _peer_oid(ms // 1000, uuid.UUID(r[0]).bytes)
+        for ms, r in zip(post_ms.tolist(), posts, strict=True)
+    ]
+    post_author = np.fromiter((index[r[1]] for r in posts), dtype=np.int64, count=len(posts))
+    post_uuids = [r[0] for r in posts]
+    captions = [r[4] for r in posts]
+    hashtags = [[t for t in r[5].strip("{}").split(",") if t] for r in posts]
+    like_count = np.array([int(r[7]) for r in posts], dtype=np.int64)
+    del posts
+    likes = _tsv(folder / "post_likes.tsv")
+    like_user = np.fromiter((index[r[0]] for r in likes), dtype=np.int64, count=len(likes))
+    like_post = np.fromiter((post_uuid[r[1]] for r in likes), dtype=np.int64, count=len(likes))
+    like_ms = _ms([r[2] for r in likes])
+    del likes, post_uuid
+    assert (np.bincount(like_post, minlength=len(post_ids)) == like_count).all()
+
+    viewers = [index[x] for x in (folder / "viewers.txt").read_text().split()]
+    heavy = [index[(folder / "heavy_viewer.txt").read_text().strip()]]
+    private = np.zeros(n, dtype=bool)
+    active = rng.random(n) >= 0.20
+    active[viewers + heavy + list(delivery.values())] = True
+    fcount = np.array([len(f) for f in followers], dtype=float)
+    appeal = (fcount[post_author] + 5) ** 0.9 * rng.lognormal(0, 1.0, len(post_ids))
+    comment_count = rng.multinomial(scale.comments, appeal / appeal.sum())
+    return Dataset(
+        scale,
+        seed,
+        now_ms,
+        user_ids,
+        usernames,
+        private,
+        active,
+        following,
+        follow_ms,
+        post_author,
+        post_ms,
+        post_ids,
+        like_count,
+        comment_count,
+        heavy,
+        delivery,
+        followers,
+        source=f"peer:{manifest['dataset_sha256']}",
+        captions=captions,
+        hashtags=hashtags,
+        likes=(like_user, like_post, like_ms),
+        viewers=viewers,
+        post_uuids=post_uuids,
+    )
+
+
 # --- documents -------------------------------------------------------------------------------
 
 
@@ -323,14 +462,17 @@ def user_doc(ds: Dataset, i: int) -> dict:
 def post_doc(ds: Dataset, j: int) -> dict:
     pid = ds.post_ids[j]
     at = _at_ms(int(ds.post_ms[j]))
-    caption = " ".join(WORDS[(j * 7 + x) % len(WORDS)] for x in range(3 + j % 9))
+    if ds.captions is not None:
+        caption = ds.captions[j]
+    else:
+        caption = " ".join(WORDS[(j * 7 + x) % len(WORDS)] for x in range(3 + j % 9))
     return {
         "_id": pid,
         "author_id": ds.user_ids[int(ds.post_author[j])],
         "status": "READY",
         "failure_reason": None,
         "caption": caption,
-        "hashtags": [],
+        "hashtags": list(ds.hashtags[j]) if ds.hashtags is not None else [],
         "mentions": [],
         "location": None,
         "media": [_photo(f"posts/{pid}/0", (320, 640, 1080), False)],
@@ -345,6 +487,19 @@ def post_doc(ds: Dataset, j: int) -> dict:
 
 def _likes(ds: Dataset) -> Iterator[list[dict]]:
     rng = np.random.default_rng(ds.seed + 7)
+    if ds.likes is not None:  # the peer's like rows, as they are
+        users, posts, times = ds.likes
+        rows = zip(users.tolist(), posts.tolist(), times.tolist(), strict=True)
+        yield from _chunked(
+            {
+                "_id": _object_id(rng, ms),
+                "post_id": ds.post_ids[j],
+                "user_id": ds.user_ids[u],
+                "created_at": _at_ms(ms),
+            }
+            for u, j, ms in rows
+        )
+        return
     n_plain = ds.scale.users
     batch: list[dict] = []
     for j in np.flatnonzero(ds.like_count).tolist():
@@ -400,8 +555,10 @@ def _comments(ds: Dataset) -> Iterator[list[dict]]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def fingerprint(scale: Scale, seed: int) -> str:
-    return hashlib.sha256(f"{DATASET_VERSION}:{scale}:{seed}".encode()).hexdigest()[:16]
+def fingerprint(scale: Scale, seed: int, source: str = "") -> str:
+    """`source`: "" for the generator, `peer:<dataset sha256>` for the peer's dataset."""
+    key = f"{DATASET_VERSION}:{scale}:{seed}" + (f":{source}" if source else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def redis_mark(fp: str) -> str:
@@ -623,29 +780,34 @@ async def warm_doc_cache(stores: Stores, ds: Dataset, ttl_seconds: int) -> int:
     """Fill the Redis document cache (datastore/doc_cache.py) with every user and post, as the
     app's own misses would, but with a TTL covering the run. Why: FerretDB answers a miss's
     `_id $in` with a collection scan (seconds on 100k posts), so a cold cache would measure
-    FerretDB's scans, not the feed path; on MongoDB a miss is an index read."""
+    FerretDB's scans, not the feed path; on MongoDB a miss is an index read. Entries are
+    written by the app's own caches (their keys and encoding), so they match what it reads."""
+    from datastore.doc_cache import comment_cache, post_cache, user_cache
+
     pipe = stores.redis_raw.pipeline(transaction=False)
     n = 0
     post_counts = np.bincount(ds.post_author, minlength=ds.n)
-    for i in range(ds.n):
-        doc = user_doc(ds, i)
-        doc["post_count"] = int(post_counts[i])
-        pipe.set(stores.keys("doc", "users", ds.user_ids[i]), bson.encode(doc), ex=ttl_seconds)
-        n += 1
-        if n % PIPE == 0:
-            await pipe.execute()
-    for j in range(len(ds.post_ids)):
-        pipe.set(
-            stores.keys("doc", "posts", ds.post_ids[j]),
-            bson.encode(post_doc(ds, j)),
-            ex=ttl_seconds,
-        )
-        n += 1
-        if n % PIPE == 0:
-            await pipe.execute()
-    for batch in _comments(ds):
-        for c in batch:
-            pipe.set(stores.keys("doc", "comments", c["_id"]), bson.encode(c), ex=ttl_seconds)
+
+    def users() -> Iterator[dict]:
+        for i in range(ds.n):
+            doc = user_doc(ds, i)
+            doc["post_count"] = int(post_counts[i])
+            yield doc
+
+    def comments() -> Iterator[dict]:
+        for batch in _comments(ds):
+            yield from batch
+
+    posts = (post_doc(ds, j) for j in range(len(ds.post_ids)))
+    for cache, docs in (
+        (user_cache(stores), users()),
+        (post_cache(stores), posts),
+        (comment_cache(stores), comments()),
+    ):
+        for doc in docs:
+            if not cache.cacheable(doc):
+                continue
+            pipe.set(cache.key(doc["_id"]), cache.encode(doc), ex=ttl_seconds)
             n += 1
             if n % PIPE == 0:
                 await pipe.execute()
@@ -663,9 +825,15 @@ async def ensure_dataset(
     warm feed rows at a scale FerretDB takes too long to load; a warm feed page reads no
     MongoDB (the costs section counts it), so those rows measure the same path."""
     scale = SCALES[scale_name]
-    fp = fingerprint(scale, seed)
+    source = ""
+    if scale_name in PEER_SCALES:
+        from bench.peer import ensure_dataset_files
+
+        source = f"peer:{ensure_dataset_files()[1]['dataset_sha256']}"
+    fp = fingerprint(scale, seed, source)
+    world = from_peer if source else generate
     stores = open_stores(bench_settings(scale_name, "push"))
-    info: dict = {"fingerprint": fp}
+    info: dict = {"fingerprint": fp, "source": source or "generated"}
     try:
         marker = await stores.db.bench_meta.find_one({"_id": "dataset"})
         now_ms = int(marker["now_ms"]) if marker and marker.get("fingerprint") == fp else None
@@ -676,7 +844,7 @@ async def ensure_dataset(
             )
             now_ms = int(saved) if built == redis_mark(fp) and saved else None
         t = time.perf_counter()
-        ds = generate(scale, seed, now_ms)
+        ds = world(scale, seed, now_ms)
         info["generate_s"] = round(time.perf_counter() - t, 1)
         print(f"dataset generated in {info['generate_s']} s", flush=True)
         if redis_only:

@@ -8,7 +8,7 @@ import httpx
 import numpy as np
 
 from bench.dataset import Dataset
-from core.ids import to_global_id
+from core.ids import from_global_id, to_global_id
 from core.settings import Settings
 from services.tokens import issue_access_token
 
@@ -48,6 +48,16 @@ SEARCH_USERS = """query Search($q: String!) {
 }"""
 
 Requests = list[tuple[str, dict]]
+
+
+def viewers(ds: Dataset) -> tuple[list[int], list[int]]:
+    """(ordinary, heavy) viewers the rows rotate over. On the peer's dataset (small scale): the
+    peer's own 1,000 ordinary viewers in its rotation order (viewers.txt) and its heavy viewer
+    (heavy_viewer.txt), so both benches measure the same people; otherwise 300 ordinary viewers
+    and the generated heavy viewers."""
+    if ds.viewers is not None:
+        return list(ds.viewers), list(ds.heavy)
+    return ds.ordinary_viewers(300), list(ds.heavy)
 
 
 def tokens(settings: Settings, ds: Dataset, users: list[int]) -> list[str]:
@@ -167,6 +177,29 @@ async def deep_cursors(url: str, reqs: Requests, pages: int = 5) -> dict[str, st
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         await asyncio.gather(*(one(client, t, b) for t, b in reqs))
+    return out
+
+
+async def same_feed_as_peer(settings: Settings, url: str, ds: Dataset) -> dict[str, str]:
+    """Photogram's first feed page for the viewers the peer checks (bench/peer.expected_feeds)
+    against the peer's SQL answer: "same", or how far they differ."""
+    from bench.peer import expected_feeds
+
+    expected = expected_feeds()
+    if ds.post_uuids is None or ds.viewers is None or not expected:
+        return {}
+    uuid_of = {str(oid): u for oid, u in zip(ds.post_ids, ds.post_uuids, strict=True)}
+    who = {"viewer1": ds.viewers[0], "viewer2": ds.viewers[1], "viewer3": ds.viewers[2]}
+    who["heavy"] = ds.heavy[0]
+    out: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        for name, want in expected.items():
+            ((tok, body),) = feed_requests(settings, ds, [who[name]])
+            r = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {tok}"})
+            edges = r.json()["data"]["feed"]["edges"]
+            got = [uuid_of.get(str(from_global_id(e["node"]["id"])[1]), "?") for e in edges]
+            same = sum(a == b for a, b in zip(got, want, strict=False))
+            out[name] = "same" if got == want else f"differs: {same}/{len(want)} positions equal"
     return out
 
 
