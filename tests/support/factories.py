@@ -10,6 +10,7 @@ from typing import Any
 from bson import ObjectId
 
 from datastore.accounts import new_user_document
+from datastore.doc_cache import user_cache
 from datastore.stores import Stores
 from services.tokens import issue_access_token
 
@@ -102,7 +103,5 @@ async def create_ready_post(
     await stores.db.users.update_one({"_id": author_id}, {"$inc": {"post_count": 1}})
     # A direct write bypasses the post.ready event, so forget the derived copies it would have
     # updated: the author's authored set is rebuilt from MongoDB on its next read.
-    await stores.redis.delete(
-        stores.keys("authb", author_id), stores.keys("doc", "users", author_id)
-    )
+    await stores.redis.delete(stores.keys("authb", author_id), user_cache(stores).key(author_id))
     return post_id
