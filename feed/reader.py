@@ -34,7 +34,7 @@ from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.ranking import Candidate, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
-from feed.recent_script import FastPage, recent_page
+from feed.recent_script import VIEWER_NOT_CACHED, FastPage, recent_page
 from feed.timelines import Timelines
 
 log = logging.getLogger(__name__)
@@ -178,20 +178,13 @@ class FeedReader:
         authors: dict[ObjectId, dict | None] = {}
         fast: FastPage | str | None = None
         if self.settings.feed_strategy != "pull":
-            try:
-                fast = await recent_page(
-                    self.stores,
-                    viewer,
-                    want,
-                    bound,
-                    slack=SLACK,
-                    max_passes=MAX_PASSES,
-                    hybrid=self.settings.feed_strategy == "hybrid",
-                )
-            except ResponseError as exc:
-                # The script failed (a bug, a key of the wrong type): Redis itself answers, so
-                # the Python path serves the page rather than sending everyone to MongoDB.
-                log.error("feed page script failed, using the Python path: %s", exc)
+            fast = await self._run_script(viewer, want, bound)
+            if fast == VIEWER_NOT_CACHED:
+                # The common cold case (the viewer's document is dropped on each write to it,
+                # the activity flush included): read it into the cache and run the script
+                # again, cheaper than the whole Python path.
+                await user_cache(self.stores).get_many([viewer])
+                fast = await self._run_script(viewer, want, bound)
         if isinstance(fast, FastPage):
             found = await self._settle(viewer, fast)
             authors = dict(fast.authors)
@@ -215,6 +208,25 @@ class FeedReader:
             more, _ = await self._recent_from_mongo(viewer, want - len(found), scan.last)
             found += more
         return _Found(found[:first], authors, len(found) > first, True)
+
+    async def _run_script(
+        self, viewer: ObjectId, want: int, bound: Position | None
+    ) -> FastPage | str | None:
+        try:
+            return await recent_page(
+                self.stores,
+                viewer,
+                want,
+                bound,
+                slack=SLACK,
+                max_passes=MAX_PASSES,
+                hybrid=self.settings.feed_strategy == "hybrid",
+            )
+        except ResponseError as exc:
+            # The script failed (a bug, a key of the wrong type): Redis itself answers, so the
+            # Python path serves the page rather than sending everyone to MongoDB.
+            log.error("feed page script failed, using the Python path: %s", exc)
+            return None
 
     async def _settle(self, viewer: ObjectId, fast: FastPage) -> list[dict]:
         """The script's entries as documents: hits as they are (already filtered in Redis),

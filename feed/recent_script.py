@@ -28,6 +28,8 @@ _SOURCE = SOURCE
 _SCRIPTS: WeakKeyDictionary[Redis, AsyncScript] = WeakKeyDictionary()
 
 Position = tuple[int, str]
+# The script's reason when the viewer's document is not cached (feed/recent_page_lua.py).
+VIEWER_NOT_CACHED = "viewer document not cached"
 
 
 @dataclass(slots=True)

@@ -153,14 +153,19 @@ async def test_an_unbuilt_timeline_falls_back_and_is_rebuilt(counted):
     assert redis.total == 1
 
 
-async def test_a_missing_viewer_document_falls_back_then_the_script_serves(counted):
-    application, _, _, redis = counted
+async def test_a_missing_viewer_document_is_read_then_the_script_serves(counted):
+    application, _, mongo, redis = counted
     w = world_of(application)
     viewer, _ = await _feed_world(w, authors=2, posts=4)
     reader = FeedReader(w.stores)
     expected = await _truth(w, viewer)
-    await user_cache(w.stores).invalidate([viewer])
+    await _read_all(reader, viewer, 10)  # warm
+    await user_cache(w.stores).invalidate([viewer])  # as any write to the viewer does
+    redis.reset()
+    mongo.reset()
     assert await _read_all(reader, viewer, 10) == expected
+    # The script, the viewer through the cache (MGET, one MongoDB read, SET), the script again.
+    assert (redis.total, dict(mongo.commands)) == (4, {"find": 1})
     redis.reset()
     assert await _read_all(reader, viewer, 10) == expected
     assert redis.total == 1
