@@ -90,14 +90,18 @@ def pick_rendition(
     """The rendition to serve for a requested display width: the smallest at least that wide,
     else the widest (never upscaled). No width: the widest. `content_type` filters first and
     falls back to all renditions when none has that type."""
-    pool = [r for r in renditions if content_type is None or r["content_type"] == content_type]
-    pool = pool or list(renditions)
-    if not pool:
-        return None
-    pool.sort(key=lambda r: r["width"])
-    if width is None:
-        return pool[-1]
-    for r in pool:
-        if r["width"] >= width:
-            return r
-    return pool[-1]
+    # One pass, no sort: this runs for every media URL of a feed page. Among equal widths the
+    # first is the smallest fit and the last the widest, as a stable sort would give.
+    fit: dict | None = None
+    widest: dict | None = None
+    for r in renditions:
+        if content_type is not None and r["content_type"] != content_type:
+            continue
+        w = r["width"]
+        if widest is None or w >= widest["width"]:
+            widest = r
+        if width is not None and w >= width and (fit is None or w < fit["width"]):
+            fit = r
+    if widest is None:
+        return pick_rendition(renditions, width) if content_type is not None else None
+    return widest if width is None else fit or widest
