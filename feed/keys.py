@@ -44,6 +44,11 @@ class FeedKeys:
         """list of post ids in RANKED order for one paging session (expires)."""
         return self._k("rk", viewer, snapshot)
 
+    def ranked_latest(self, viewer: Id) -> str:
+        """string: the viewer's newest RANKED snapshot, which a first page reuses for a while
+        (feed/reader.py); any change to the viewer's timeline deletes it."""
+        return self._k("rkl", viewer)
+
     def explore(self) -> str:
         """zset post id -> engagement score with decay, refreshed by the worker."""
         return self._k("explore")

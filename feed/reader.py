@@ -47,6 +47,12 @@ SLACK = 16
 MAX_PASSES = 4
 RANK_WINDOW = 200
 SNAPSHOT_TTL_SECONDS = 1800
+# A first RANKED page reuses the viewer's newest snapshot this long, unless their timeline has
+# changed since (Timelines deletes the pointer): ranking a window reads and scores 200 posts,
+# and a feed refreshed within the minute would get the same order back anyway. A celebrity's
+# new post (pulled, not pushed) or new likes show up in the ranking after at most this long;
+# RECENT has them at once.
+RANKED_REUSE_SECONDS = 60
 
 Position = tuple[int, str]  # (score, post id hex); order is descending on both
 
@@ -321,8 +327,13 @@ class FeedReader:
             snapshot, offset = str(payload[0]), int(payload[1])
             recorded = False
         else:
-            snapshot, offset = uuid.uuid4().hex[:16], 0
-            recorded = await self._extend_snapshot(viewer, snapshot, None)
+            offset = 0
+            reused = await self._reusable_snapshot(viewer)
+            if reused is not None:
+                snapshot, recorded = reused, True
+            else:
+                snapshot = uuid.uuid4().hex[:16]
+                recorded = await self._extend_snapshot(viewer, snapshot, None, latest=True)
         # One round trip for the page's ids, whether the snapshot lives and how it continues:
         # a later page is this, one MGET of posts and one of authors.
         live, ids, next_window = await self._snapshot_slice(viewer, snapshot, offset, first)
@@ -356,8 +367,20 @@ class FeedReader:
             live, ids, next_window = await pipe.execute()
         return bool(live), ids, next_window
 
-    async def _extend_snapshot(self, viewer: ObjectId, snapshot: str, after: str | None) -> bool:
-        """Rank the next window into the snapshot; returns whether the read recorded activity."""
+    async def _reusable_snapshot(self, viewer: ObjectId) -> str | None:
+        """The viewer's newest snapshot if a first page may reuse it (recording the read in the
+        same round trip), else None."""
+        async with self.stores.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.ranked_latest(viewer))
+            queue_record(pipe, self.stores, viewer)
+            latest, *_ = await pipe.execute()
+        return latest or None
+
+    async def _extend_snapshot(
+        self, viewer: ObjectId, snapshot: str, after: str | None, latest: bool = False
+    ) -> bool:
+        """Rank the next window into the snapshot (and, for a new first page, make it the one
+        later first pages reuse); returns whether the read recorded activity."""
         window = await self.recent(viewer, RANK_WINDOW, after, with_authors=False)
         affinity = {
             k: int(v)
@@ -384,5 +407,7 @@ class FeedReader:
             pipe.hset(key + ":meta", "next", window.cursors[-1] if window.has_next else "")
             pipe.expire(key, SNAPSHOT_TTL_SECONDS)
             pipe.expire(key + ":meta", SNAPSHOT_TTL_SECONDS)
+            if latest:
+                pipe.set(self.keys.ranked_latest(viewer), snapshot, ex=RANKED_REUSE_SECONDS)
             await pipe.execute()
         return window.activity_recorded

@@ -38,6 +38,7 @@ class Timelines:
                 key = self.keys.timeline(user)
                 pipe.zadd(key, entries)
                 pipe.zremrangebyrank(key, 0, -(self.cap + 1))
+                pipe.delete(self.keys.ranked_latest(user))  # the next RANKED page re-ranks
             await pipe.execute()
 
     async def remove(self, users: Sequence[Id], post_ids: Sequence[str]) -> None:
@@ -46,6 +47,7 @@ class Timelines:
         async with self.redis.pipeline(transaction=False) as pipe:
             for user in users:
                 pipe.zrem(self.keys.timeline(user), *post_ids)
+                pipe.delete(self.keys.ranked_latest(user))
             await pipe.execute()
 
     async def drop(self, users: Sequence[Id]) -> None:
@@ -53,6 +55,7 @@ class Timelines:
         if users:
             keys = [self.keys.timeline(u) for u in users]
             keys += [self.keys.timeline_built(u) for u in users]
+            keys += [self.keys.ranked_latest(u) for u in users]
             await self.redis.delete(*keys)
 
     async def authored_entries(self, author: Id) -> dict[str, int]:

@@ -231,3 +231,23 @@ async def test_ranked_pages_through_a_snapshot_without_duplicates(world):
         page = await reader.ranked(viewer, 3, page.cursors[-1])
         seen += [d["_id"] for d in page.items]
     assert sorted(seen) == sorted(posts) and len(seen) == len(set(seen))
+
+
+async def test_a_ranked_first_page_is_reranked_once_the_timeline_changes(world):
+    """A first page reuses the newest snapshot (feed/reader.py RANKED_REUSE_SECONDS) only
+    until something reaches the viewer's timeline."""
+    a, _ = await create_user(world.stores, "a")
+    viewer, _ = await create_user(world.stores, "viewer")
+    await follow(world, viewer, a)
+    await active(world, viewer)
+    posts = [await publish(world, a) for _ in range(3)]
+    await world.drain()
+    reader = FeedReader(world.stores)
+    first = await reader.ranked(viewer, 10, None)
+    again = await reader.ranked(viewer, 10, None)
+    assert [d["_id"] for d in again.items] == [d["_id"] for d in first.items]
+    assert again.cursors == first.cursors  # the same snapshot
+    newer = await publish(world, a)
+    await world.drain()
+    fresh = await reader.ranked(viewer, 10, None)
+    assert {d["_id"] for d in fresh.items} == {*posts, newer}

@@ -283,10 +283,16 @@ async def test_ranked_pages_cost_a_fixed_number_of_round_trips(counted):
     await reader.ranked(viewer, 5, None)  # warm: the script and the caches
     costs, seen = {}, []
     for size in (5, 50):
+        await w.stores.redis.delete(reader.keys.ranked_latest(viewer))
         redis.reset()
         mongo.reset()
         first = await reader.ranked(viewer, size, None)
         costs[("first", size)] = (redis.total, mongo.total)
+        redis.reset()
+        mongo.reset()
+        again = await reader.ranked(viewer, size, None)
+        costs[("first again", size)] = (redis.total, mongo.total)
+        assert [d["_id"] for d in again.items] == [d["_id"] for d in first.items]
         redis.reset()
         mongo.reset()
         later = await reader.ranked(viewer, size, first.cursors[-1])
@@ -294,12 +300,16 @@ async def test_ranked_pages_cost_a_fixed_number_of_round_trips(counted):
         assert set(later.authors) == {d["author_id"] for d in later.items}
         seen = [d["_id"] for d in first.items + later.items]
         assert len(seen) == len(set(seen))
-    # First page: the RECENT window (script), the affinity hash, the snapshot write, the
-    # slice, the posts and the authors. A later page: the slice, the posts, the authors.
+    # A new first page: whether a snapshot may be reused, the RECENT window (script), the
+    # affinity hash, the snapshot write, the slice, the posts and the authors. A first page
+    # within RANKED_REUSE_SECONDS of it, and a later page: the pointer (first only), the
+    # slice, the posts, the authors.
     assert costs == {
-        ("first", 5): (6, 0),
+        ("first", 5): (7, 0),
+        ("first again", 5): (4, 0),
         ("later", 5): (3, 0),
-        ("first", 50): (6, 0),
+        ("first", 50): (7, 0),
+        ("first again", 50): (4, 0),
         ("later", 50): (3, 0),
     }, costs
 
