@@ -256,11 +256,6 @@ class Runner:
             row["executor"] = used
             out[executor] = row
             self.res["ceiling"] = out
-        if out["compiled"]["executor"] != "compiled":
-            self.res["notes"].append(
-                "ceiling: gateway.compiled.CompiledExecutionContext is not available, so the "
-                "`compiled` ceiling ran with the standard executor (bench/ceiling.py fell back)"
-            )
 
     def ceiling_row(self, reqs: workloads.Requests, executor: str) -> dict:
         port = procs.free_port()

@@ -1,12 +1,15 @@
 """The ceiling: the feed query's shape served from static in-memory data by the same server setup
-(Starlette + Strawberry's ASGI view under uvicorn, two workers, the same parse and validation
-caches), so the real feed can be reported as a fraction of what Strawberry allows here.
+as the app, so the real feed can be reported as a fraction of what our stack allows here:
+Starlette under uvicorn, two workers, the app's view class (gateway.view.GatewayGraphQL: orjson
+encodes responses and decodes request bodies) and the app's parse and validation caches
+(gateway.errors.CodedParserCache, gateway.validation_cache.TextValidationCache, 512 entries
+each, as schema/root.py configures them).
 
 Types mirror schema/posts.py and schema/accounts.py for the fields the bench asks, built the same
 way: value fields are plain attributes (Strawberry's basic-field path), `author` is a plain
 resolver (the app prefetches a page's authors), `url(width:)` takes an argument; `feed` returns
 a Relay connection of 20 posts. Media URLs are fixed strings (the app signs them once per
-window). No database, no auth, no gateway extensions.
+window). No database, no auth, no other gateway extensions or middleware.
 
     uvicorn bench.ceiling:app --workers 2
 
@@ -16,8 +19,6 @@ GRAPHQL_EXECUTOR=compiled (the default, as in the app) serves it with
 
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -25,9 +26,12 @@ from enum import Enum
 import strawberry
 from starlette.applications import Starlette
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+
+from gateway.compiled import CompiledExecutionContext
+from gateway.errors import CodedParserCache
+from gateway.validation_cache import TextValidationCache
+from gateway.view import GatewayGraphQL
 
 
 @strawberry.type
@@ -145,29 +149,19 @@ class Query:
 
 
 def choose_executor(wanted: str | None = None) -> tuple[type | None, str]:
-    """(execution context class or None for graphql-core's, the executor actually used) for
-    GRAPHQL_EXECUTOR=compiled|standard; `compiled` falls back to standard while
-    gateway.compiled does not exist (or lacks CompiledExecutionContext)."""
+    """(execution context class, or None for graphql-core's; the executor's name) for
+    GRAPHQL_EXECUTOR=compiled|standard (default compiled)."""
     wanted = (wanted or os.environ.get("GRAPHQL_EXECUTOR") or "compiled").strip().lower()
-    if wanted != "compiled":
-        return None, "standard"
-    try:
-        module = importlib.import_module("gateway.compiled")
-        return module.CompiledExecutionContext, "compiled"
-    except (ImportError, AttributeError) as exc:
-        logging.getLogger("bench.ceiling").warning(
-            "GRAPHQL_EXECUTOR=compiled but gateway.compiled.CompiledExecutionContext is not "
-            "available (%r): serving with the standard executor",
-            exc,
-        )
-        return None, "standard (compiled unavailable)"
+    if wanted == "compiled":
+        return CompiledExecutionContext, "compiled"
+    return None, "standard"
 
 
 EXECUTION_CONTEXT, EXECUTOR = choose_executor()
 schema = strawberry.Schema(
     query=Query,
     config=StrawberryConfig(auto_camel_case=True),
-    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    extensions=[lambda: CodedParserCache(maxsize=512), lambda: TextValidationCache(maxsize=512)],
     execution_context_class=EXECUTION_CONTEXT,
 )
-app = Starlette(routes=[Route("/graphql", GraphQL(schema), methods=["GET", "POST"])])
+app = Starlette(routes=[Route("/graphql", GatewayGraphQL(schema), methods=["GET", "POST"])])
