@@ -1,6 +1,7 @@
-"""In-process measurements on the bench dataset: what one feed page costs (MongoDB commands,
-Redis round trips; datastore/instrumentation.py) and where its time goes (phase timers without
-a profiler, then cProfile's top functions)."""
+"""In-process measurements on the bench dataset: what one request costs (MongoDB commands,
+Redis round trips; datastore/instrumentation.py) for feed pages (first, deep, RANKED new and
+reused snapshots, RANKED page 2), a profile, a post with comments and searchUsers, and where a
+feed page's time goes (phase timers without a profiler, then cProfile's top functions)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import numpy as np
 
 from app import create_app
+from bench import workloads
+from bench.dataset import Dataset
 from core.settings import Settings
 from datastore.instrumentation import (
     MongoCommandCounter,
@@ -26,6 +30,7 @@ from datastore.instrumentation import (
 )
 
 Requests = list[tuple[str, dict]]
+Sample = tuple[int, int, Counter]  # MongoDB commands, Redis round trips, commands by name
 
 
 @asynccontextmanager
@@ -47,32 +52,189 @@ async def _post(http: httpx.AsyncClient, tok: str, body: dict) -> dict:
     return data
 
 
-async def cost_per_request(settings: Settings, reqs: Requests, n: int = 40) -> dict:
-    """Mean MongoDB commands and Redis round trips per request, each request sent twice and the
-    second one counted (the first warms per-viewer state: activity throttle, rebuild checks)."""
-    mongo, redis = MongoCommandCounter(), RedisRoundTrips()
-    per_mongo: list[int] = []
-    per_redis: list[int] = []
+class _Meter:
+    """Sends requests through the in-process app; `counted` counts one (after an optional
+    uncounted `before` step) and keeps (MongoDB commands, Redis round trips, commands by name)."""
+
+    def __init__(
+        self, http: httpx.AsyncClient, mongo: MongoCommandCounter, redis: RedisRoundTrips
+    ) -> None:
+        self.http, self.mongo, self.redis = http, mongo, redis
+
+    async def send(self, tok: str, body: dict) -> dict:
+        return await _post(self.http, tok, body)
+
+    async def counted(
+        self,
+        tok: str,
+        body: dict,
+        samples: list[Sample],
+        before: Callable[[], Awaitable[Any]] | None = None,
+    ) -> dict:
+        if before is not None:
+            await before()
+        self.mongo.reset()
+        self.redis.reset()
+        data = await _post(self.http, tok, body)
+        samples.append((self.mongo.total, self.redis.total, Counter(self.mongo.commands)))
+        return data
+
+    async def warm_then_counted(self, reqs: Requests) -> dict:
+        """Each request sent twice, the second one counted (the first warms per-viewer state:
+        activity throttle, rebuild checks, caches)."""
+        samples: list[Sample] = []
+        for tok, body in reqs:
+            await self.send(tok, body)
+            await self.counted(tok, body, samples)
+        return summarize(samples)
+
+
+def summarize(samples: list[Sample]) -> dict:
+    if not samples:
+        return {"requests": 0, "error": "no request to measure"}
+    per_mongo = [m for m, _, _ in samples]
+    per_redis = [r for _, r, _ in samples]
     commands: Counter[str] = Counter()
-    async with in_process(
-        settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
-    ) as (_, http):
-        for tok, body in reqs[:n]:
-            await _post(http, tok, body)
-            mongo.reset()
-            redis.reset()
-            await _post(http, tok, body)
-            per_mongo.append(mongo.total)
-            per_redis.append(redis.total)
-            commands.update(mongo.commands)
+    for _, _, c in samples:
+        commands.update(c)
     return {
-        "requests": len(per_mongo),
+        "requests": len(samples),
         "mongo_commands_mean": round(statistics.mean(per_mongo), 2),
         "mongo_commands_max": max(per_mongo),
         "redis_round_trips_mean": round(statistics.mean(per_redis), 2),
         "redis_round_trips_max": max(per_redis),
-        "mongo_by_command": {k: round(v / len(per_mongo), 2) for k, v in commands.items()},
+        "mongo_by_command": {k: round(v / len(samples), 2) for k, v in commands.items()},
     }
+
+
+@asynccontextmanager
+async def _metered(settings: Settings):
+    mongo, redis = MongoCommandCounter(), RedisRoundTrips()
+    async with in_process(
+        settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
+    ) as (application, http):
+        yield application, _Meter(http, mongo, redis)
+
+
+async def cost_per_request(settings: Settings, reqs: Requests, n: int = 40) -> dict:
+    """Mean MongoDB commands and Redis round trips per request, each request sent twice and the
+    second one counted (the first warms per-viewer state: activity throttle, rebuild checks)."""
+    async with _metered(settings) as (_, meter):
+        return await meter.warm_then_counted(reqs[:n])
+
+
+def search_shapes(
+    settings: Settings, ds: Dataset, viewers: list[int], n: int
+) -> dict[str, Requests]:
+    """searchUsers (workloads.SEARCH_USERS) by query shape, for users picked from the seed: the
+    2- and 3-letter prefix path, the ZRANGEBYLEX path (4+ characters), the exact-username tier
+    and a two-word query (every word checked)."""
+    from bench.dataset import user_doc
+
+    rng = np.random.default_rng(ds.seed + 31)
+    users = rng.choice(ds.scale.users, size=min(n, ds.scale.users), replace=False).tolist()
+    toks = workloads.tokens(settings, ds, viewers[: len(users)] or viewers[:1])
+    shapes: dict[str, list[str]] = {
+        "2-3 letters of a name word": [],
+        "username prefix, 4+ characters": [],
+        "whole username": [],
+        "full name, two words": [],
+    }
+    for k, u in enumerate(users):
+        name, full = ds.usernames[u], user_doc(ds, u)["full_name"]
+        word = full.split()[0]
+        shapes["2-3 letters of a name word"].append(word[: 2 + k % 2])
+        shapes["username prefix, 4+ characters"].append(
+            name[: int(rng.integers(4, len(name)))] if len(name) > 4 else name
+        )
+        shapes["whole username"].append(name)
+        shapes["full name, two words"].append(full)
+    return {
+        label: [
+            (toks[k % len(toks)], {"query": workloads.SEARCH_USERS, "variables": {"q": q}})
+            for k, q in enumerate(qs)
+        ]
+        for label, qs in shapes.items()
+    }
+
+
+async def request_costs(
+    settings: Settings, ds: Dataset, viewers: list[int], n: int = 20, search: bool = True
+) -> dict[str, dict]:
+    """Costs of the other operations the HTTP rows send, each request measured warm (after one
+    uncounted request) in one in-process app:
+
+    - RECENT page 6: cursors from paging five pages in-process, then warm + counted;
+    - RANKED first page, new snapshot: a warm request, then the viewer's `ranked_latest`
+      pointer (feed/keys.py) deleted (uncounted) so the counted first page ranks a new window;
+    - RANKED first page again: right after, it reuses that snapshot (RANKED_REUSE_SECONDS);
+    - RANKED page 2: that page's endCursor, warm + counted;
+    - profile, post + comments, searchUsers: the HTTP rows' own request lists (the first n),
+      and searchUsers by query shape (search_shapes)."""
+    from feed.keys import FeedKeys
+
+    out: dict[str, dict] = {}
+    async with _metered(settings) as (application, meter):
+        keys = FeedKeys(application.state.stores)
+        redis = application.state.stores.redis
+
+        # RECENT page 6 for the first n viewers that have one.
+        pool = viewers[: n * 4]
+        after: dict[int, str] = {}
+        for v, (tok, body) in zip(pool, workloads.feed_requests(settings, ds, pool), strict=True):
+            cursor = await _cursor_after(meter, tok, body, pages=5)
+            if cursor is not None:
+                after[v] = cursor
+            if len(after) >= n:
+                break
+        out["feed RECENT page 6, ordinary"] = await meter.warm_then_counted(
+            workloads.feed_requests(settings, ds, list(after), after=after)
+        )
+
+        new: list[Sample] = []
+        again: list[Sample] = []
+        second: list[Sample] = []
+        picked = viewers[:n]
+        ranked = workloads.feed_requests(settings, ds, picked, order="RANKED")
+        for v, (tok, body) in zip(picked, ranked, strict=True):
+            pointer = keys.ranked_latest(ds.user_ids[v])
+            await meter.send(tok, body)
+            await meter.counted(tok, body, new, before=lambda p=pointer: redis.delete(p))
+            data = await meter.counted(tok, body, again)
+            info = data["data"]["feed"]["pageInfo"]
+            if info["hasNextPage"]:
+                page2 = {**body, "variables": {**body["variables"], "after": info["endCursor"]}}
+                await meter.send(tok, page2)
+                await meter.counted(tok, page2, second)
+        out["feed RANKED first page, new snapshot, ordinary"] = summarize(new)
+        out["feed RANKED first page again (reusing it), ordinary"] = summarize(again)
+        out["feed RANKED page 2, ordinary"] = summarize(second)
+
+        out["profile: user(username) + posts(first: 12)"] = await meter.warm_then_counted(
+            workloads.profile_requests(settings, ds, viewers)[:n]
+        )
+        out["post + comments(first: 20)"] = await meter.warm_then_counted(
+            workloads.post_requests(settings, ds, viewers)[:n]
+        )
+        if search:
+            out["searchUsers(first: 20), the HTTP row's mix"] = await meter.warm_then_counted(
+                workloads.search_requests(settings, ds, viewers)[:n]
+            )
+            for label, reqs in search_shapes(settings, ds, viewers, n).items():
+                out[f"searchUsers(first: 20), {label}"] = await meter.warm_then_counted(reqs)
+    return out
+
+
+async def _cursor_after(meter: _Meter, tok: str, body: dict, pages: int) -> str | None:
+    """The endCursor after `pages` pages of this feed request, or None if it has fewer."""
+    after = None
+    for _ in range(pages):
+        data = await meter.send(tok, {**body, "variables": {**body["variables"], "after": after}})
+        info = data["data"]["feed"]["pageInfo"]
+        if not info["hasNextPage"]:
+            return None
+        after = info["endCursor"]
+    return after
 
 
 class _Timer:

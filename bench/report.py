@@ -80,6 +80,12 @@ def peer_rows(res: dict) -> dict[str, dict]:
     return dict((res.get("peer") or {}).get("rows") or {})
 
 
+def _max(c: dict, what: str) -> str:
+    """The worst request in brackets after a cost row's mean, when it differs."""
+    worst = c.get(f"{what}_max")
+    return f" ({worst})" if worst is not None and worst != c[f"{what}_mean"] else ""
+
+
 def ceilings(res: dict) -> dict[str, dict]:
     """{executor: row} of the ceiling; results from before the two executors hold one row."""
     c = res.get("ceiling") or {}
@@ -322,7 +328,7 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
                 f"{'yes' if rt['p99_ms'] < 50 else 'no'} |"
             )
         out.append("")
-    if rows:
+    if rows or ceilings(res):  # a run of the ceiling section alone still shows its rows
         out += [
             "## HTTP rows (default setup: FEED_STRATEGY=hybrid, threshold 1,000,000)",
             "",
@@ -393,13 +399,25 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
         out += [
             "## Costs per request (in-process, datastore/instrumentation.py)",
             "",
-            "| request | MongoDB commands | Redis round trips | MongoDB commands by name |",
-            "| --- | ---: | ---: | --- |",
+            "Each request measured warm: sent once uncounted, then again and counted (means per "
+            "request; max in brackets). RECENT page 6 uses cursors from paging in-process; "
+            "RANKED new snapshot deletes the viewer's `ranked_latest` pointer (uncounted) "
+            "before the counted first page, which the next counted first page then reuses; "
+            "RANKED page 2 follows that page's endCursor. searchUsers rows by query shape "
+            "(bench/costs.py search_shapes) besides the HTTP row's mix.",
+            "",
+            "| request | requests | MongoDB commands | Redis round trips | "
+            "MongoDB commands by name |",
+            "| --- | ---: | ---: | ---: | --- |",
         ]
         for name, c in costs.items():
+            if "mongo_commands_mean" not in c:
+                out.append(f"| {name} | {c.get('requests', 0)} | | | {c.get('error', '')} |")
+                continue
             out.append(
-                f"| {name} | {c['mongo_commands_mean']} | {c['redis_round_trips_mean']} | "
-                f"{c['mongo_by_command']} |"
+                f"| {name} | {c.get('requests', '')} | {c['mongo_commands_mean']}"
+                f"{_max(c, 'mongo_commands')} | {c['redis_round_trips_mean']}"
+                f"{_max(c, 'redis_round_trips')} | {c['mongo_by_command']} |"
             )
         out.append("")
     mem = res.get("memory_mb", {})

@@ -187,3 +187,125 @@ def test_peer_uuids_map_to_the_same_object_ids_and_times_every_time():
     a, b = _peer_oid(ms[0] // 1000, u.bytes), _peer_oid(ms[0] // 1000, u.bytes)
     assert a == b and int(a.generation_time.timestamp()) == 1795477895
     assert _peer_oid(ms[0] // 1000, uuid.uuid4().bytes) != a
+
+
+# --- costs per request (bench/costs.py) --------------------------------------------------------
+
+
+def test_cost_samples_summarize_to_means_worst_and_commands_per_request():
+    from collections import Counter
+
+    from bench.costs import summarize
+
+    out = summarize([(2, 5, Counter(find=2)), (0, 3, Counter()), (1, 4, Counter(find=1))])
+    assert out == {
+        "requests": 3,
+        "mongo_commands_mean": 1,
+        "mongo_commands_max": 2,
+        "redis_round_trips_mean": 4,
+        "redis_round_trips_max": 5,
+        "mongo_by_command": {"find": 1.0},
+    }
+    assert summarize([]) == {"requests": 0, "error": "no request to measure"}
+
+
+def test_search_shapes_send_the_http_rows_operation_with_each_query_shape():
+    from bench import workloads
+    from bench.costs import search_shapes
+    from bench.dataset import user_doc
+    from core.settings import Settings
+
+    ds = generate(_tiny(), 7, now_ms=1_790_000_000_000)
+    shapes = search_shapes(Settings(), ds, list(range(10)), 6)
+    assert set(shapes) == {
+        "2-3 letters of a name word",
+        "username prefix, 4+ characters",
+        "whole username",
+        "full name, two words",
+    }
+    for reqs in shapes.values():
+        assert len(reqs) == 6
+        assert all(body["query"] == workloads.SEARCH_USERS for _, body in reqs)
+    qs = {label: [body["variables"]["q"] for _, body in r] for label, r in shapes.items()}
+    names, fulls = set(ds.usernames), {user_doc(ds, i)["full_name"] for i in range(ds.n)}
+    assert all(2 <= len(q) <= 3 for q in qs["2-3 letters of a name word"])
+    assert all(q in names for q in qs["whole username"])
+    assert all(len(q.split()) == 2 and q in fulls for q in qs["full name, two words"])
+    for prefix, whole in zip(
+        qs["username prefix, 4+ characters"], qs["whole username"], strict=True
+    ):
+        assert len(prefix) >= 4 and whole.startswith(prefix)
+    again = search_shapes(Settings(), ds, list(range(10)), 6)  # the same queries: from the seed
+    assert {k: [b["variables"]["q"] for _, b in r] for k, r in again.items()} == qs
+
+
+def test_the_report_lists_every_cost_row_and_a_ceiling_run_alone():
+    from bench.report import markdown
+
+    res = {
+        "scale": "small",
+        "seed": 42,
+        "commit": {"hash": "0" * 40, "dirty": False},
+        "machine": {"cores": 2, "cpu_model": "x", "memory_gb": 1},
+        "loadavg_start": [1.0],
+        "dataset": {"source": "peer:abc"},
+        "wrk": {"threads": 1, "connections": 16, "seconds": 10, "warmup_s": 3},
+        "ceiling": {
+            "standard": {"rps": 900.0, "p50_ms": 1, "p95_ms": 2, "p99_ms": 3, "requests": 9000}
+            | {"bad": 0, "socket_errors": 0, "timeouts": 0},
+        },
+        "costs": {
+            "feed RANKED first page, new snapshot, ordinary": {
+                "requests": 20,
+                "mongo_commands_mean": 0,
+                "mongo_commands_max": 0,
+                "redis_round_trips_mean": 8,
+                "redis_round_trips_max": 8,
+                "mongo_by_command": {},
+            },
+            "searchUsers(first: 20), whole username": {
+                "requests": 20,
+                "mongo_commands_mean": 0.5,
+                "mongo_commands_max": 1,
+                "redis_round_trips_mean": 13.2,
+                "redis_round_trips_max": 14,
+                "mongo_by_command": {"find": 0.5},
+            },
+            "feed RANKED page 2, ordinary": {"requests": 0, "error": "no request to measure"},
+        },
+    }
+    md = markdown(res, "t", [])
+    assert "| feed RANKED first page, new snapshot, ordinary | 20 | 0 | 8 | {} |" in md
+    assert (
+        "| searchUsers(first: 20), whole username | 20 | 0.5 (1) | 13.2 (14) | {'find': 0.5} |"
+        in md
+    )
+    assert "| feed RANKED page 2, ordinary | 0 | | | no request to measure |" in md
+    assert "| ceiling: same feed shape, static data, standard executor | 900 |" in md
+
+
+def test_the_ceiling_serves_with_the_apps_view_and_caches():
+    import asyncio
+
+    import httpx
+
+    from bench import ceiling, workloads
+    from gateway.compiled import CompiledExecutionContext
+    from gateway.errors import CodedParserCache
+    from gateway.validation_cache import TextValidationCache
+    from gateway.view import GatewayGraphQL
+
+    assert ceiling.choose_executor("compiled") == (CompiledExecutionContext, "compiled")
+    assert ceiling.choose_executor("standard") == (None, "standard")
+    assert isinstance(ceiling.app.routes[0].endpoint, GatewayGraphQL)
+    kinds = {type(e()) for e in ceiling.schema.extensions}
+    assert kinds == {CodedParserCache, TextValidationCache}
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=ceiling.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
+            body = {"query": workloads.FEED, "variables": {"first": 20, "order": "RECENT"}}
+            return await client.post("/graphql", json=body)
+
+    r = asyncio.run(go())
+    assert r.status_code == 200 and len(r.json()["data"]["feed"]["edges"]) == 20
