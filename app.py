@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,6 +73,25 @@ class PhotogramGraphQL(GatewayGraphQL):
         return render_graphiql()
 
 
+def tune_gc(settings: Settings) -> None:
+    """Keep the cyclic garbage collector's pauses out of request latency.
+
+    Measured under the feed load (wrk, 16 connections, 2 workers): with CPython's defaults a
+    worker ran a full collection about every 1.5 s, each walking every object the process
+    holds (the schema, the plans, the document memo), up to 225 ms: that was the feed's p99.
+    Objects alive once the app has started are moved out of the collector's sight
+    (`gc.freeze`), and a young generation of `gc_gen0_threshold` allocations instead of 700
+    makes collections rarer (request garbage is freed by reference counting anyway): full
+    collections fell to 3 in a 13 s run, at most 36 ms, and the row's p99 from 119-241 ms to
+    41-45 ms. 50,000 was worse: each young collection then took up to 100 ms."""
+    if settings.gc_gen0_threshold <= 0 or settings.env == "test":
+        return  # a test process builds hundreds of apps: freezing each one's objects would leak
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
+
+
 def create_app(settings: Settings | None = None, **store_options: Any) -> Starlette:
     """`store_options` go to `open_stores` (tests attach command counters there)."""
     settings = settings or get_settings()
@@ -91,6 +111,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         failed = await prepare_stores(stores)
         if failed:
             log.error("starting degraded: %s unreachable; /readyz reports 503", ", ".join(failed))
+        tune_gc(settings)
         try:
             yield
         finally:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # GraphQL execution: `compiled` plans each query operation once and runs the plan
     # (gateway/compiled/); `standard` is graphql-core's own executor for everything.
     graphql_executor: Literal["compiled", "standard"] = "compiled"
+    # The API process's young-generation GC threshold, set with gc.freeze() once the app has
+    # started (app.py tune_gc: why); 0 leaves CPython's defaults.
+    gc_gen0_threshold: int = 10_000
 
     # Worker
     queue_name: str = "default"
