@@ -6,6 +6,7 @@ feed page's time goes (phase timers without a profiler, then cProfile's top func
 from __future__ import annotations
 
 import cProfile
+import inspect
 import io
 import logging
 import pstats
@@ -265,29 +266,57 @@ class _Timer:
         return timed
 
 
-async def phases(settings: Settings, reqs: Requests, rounds: int = 3) -> dict:
-    """Per feed request (sequential, in-process, no profiler): total time through the ASGI app,
-    time in the feed reader (Redis + document cache: the page's data access), in the author
-    loader's document-cache reads, in presigning media URLs, in JSON encoding of the response,
-    and the rest (Strawberry parsing/validation/execution, extensions, middleware)."""
-    import strawberry.http.base as http_base
+def _wrap_maybe_async(timer: _Timer, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Time `fn` until its result is ready, awaitable or not (graphql-core's `execute`
+    returns a coroutine only when some resolver is async)."""
 
-    from datastore.doc_cache import DocCache
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        result = fn(*args, **kwargs)
+        if not inspect.isawaitable(result):
+            timer.total += time.perf_counter() - t
+            timer.calls += 1
+            return result
+
+        async def finish() -> Any:
+            try:
+                return await result
+            finally:
+                timer.total += time.perf_counter() - t
+                timer.calls += 1
+
+        return finish()
+
+    return timed
+
+
+async def phases(settings: Settings, reqs: Requests, rounds: int = 3) -> dict:
+    """Per feed request (sequential, in-process, no profiler), nested timers around what the
+    app runs: the whole request through the ASGI app; Strawberry's `Schema.execute` (parse and
+    validation caches, the gateway's extensions with the cost bucket, then execution);
+    graphql-core's `execute` with the compiled executor (the plan and every resolver); inside
+    it the feed reader (the page's one Redis script call and decoding its documents) and
+    presigning media URLs; and the view's JSON encoding of the response. Each phase is
+    reported without the phases nested in it."""
+    import strawberry.schema.schema as strawberry_schema
+
     from datastore.objects import ObjectStore
     from feed.reader import FeedReader
+    from gateway.view import GatewayGraphQL
 
-    timers = {k: _Timer() for k in ("reader", "doc_cache", "presign", "json")}
+    timers = {k: _Timer() for k in ("schema", "execute", "reader", "presign", "json")}
     saved = (
+        strawberry_schema.Schema.execute,
+        strawberry_schema.execute,
         FeedReader.recent,
-        FeedReader.ranked,
-        DocCache.get_many,
         ObjectStore.presigned_get,
-        http_base.BaseView.encode_json,
+        GatewayGraphQL.encode_json,
     )
-    FeedReader.recent = timers["reader"].wrap_async(FeedReader.recent)  # type: ignore[method-assign]
-    DocCache.get_many = timers["doc_cache"].wrap_async(DocCache.get_many)  # type: ignore[method-assign]
-    ObjectStore.presigned_get = timers["presign"].wrap(ObjectStore.presigned_get)  # type: ignore[method-assign]
-    http_base.BaseView.encode_json = timers["json"].wrap(http_base.BaseView.encode_json)  # type: ignore[method-assign]
+    strawberry_schema.Schema.execute = timers["schema"].wrap_async(saved[0])  # type: ignore[method-assign]
+    strawberry_schema.execute = _wrap_maybe_async(timers["execute"], saved[1])  # type: ignore[assignment]
+    FeedReader.recent = timers["reader"].wrap_async(saved[2])  # type: ignore[method-assign]
+    ObjectStore.presigned_get = timers["presign"].wrap(saved[3])  # type: ignore[method-assign]
+    GatewayGraphQL.encode_json = timers["json"].wrap(saved[4])  # type: ignore[method-assign]
     try:
         async with in_process(settings) as (_, http):
             for tok, body in reqs:  # warm
@@ -303,27 +332,25 @@ async def phases(settings: Settings, reqs: Requests, rounds: int = 3) -> dict:
             total = time.perf_counter() - started
     finally:
         (
+            strawberry_schema.Schema.execute,
+            strawberry_schema.execute,
             FeedReader.recent,
-            FeedReader.ranked,
-            DocCache.get_many,
             ObjectStore.presigned_get,
-            http_base.BaseView.encode_json,
-        ) = saved  # type: ignore[method-assign]
+            GatewayGraphQL.encode_json,
+        ) = saved  # type: ignore[method-assign, assignment]
     per = {k: t.total / n * 1000 for k, t in timers.items()}
-    # `doc_cache_ms_all` overlaps `feed_reader_ms` (the reader hydrates the page's posts); the
-    # rest of it is the authors' loader.
     total_ms = total / n * 1000
-    out = {
+    return {
         "requests": n,
         "total_ms": round(total_ms, 2),
+        "http_asgi_ms": round(total_ms - per["schema"] - per["json"], 2),
+        "parse_validate_extensions_ms": round(per["schema"] - per["execute"], 2),
+        "execution_ms": round(per["execute"] - per["reader"] - per["presign"], 2),
         "feed_reader_ms": round(per["reader"], 2),
-        "doc_cache_ms_all": round(per["doc_cache"], 2),
         "presign_ms": round(per["presign"], 2),
         "presign_calls_per_request": round(timers["presign"].calls / n, 1),
         "json_encode_ms": round(per["json"], 2),
     }
-    out["graphql_rest_ms"] = round(total_ms - per["reader"] - per["presign"] - per["json"], 2)
-    return out
 
 
 async def profile(settings: Settings, reqs: Requests, top: int = 25) -> dict:
@@ -358,7 +385,7 @@ async def profile(settings: Settings, reqs: Requests, top: int = 25) -> dict:
         "feed reader (RECENT)": ("feed/reader.py", "recent"),
         "document cache get_many": ("datastore/doc_cache.py", "get_many"),
         "presigned URL": ("datastore/objects.py", "presigned_get"),
-        "JSON encode": ("strawberry/http/base.py", "encode_json"),
+        "JSON encode": ("gateway/view.py", "encode_json"),
         "parse/validate": ("strawberry/schema/schema.py", "_parse_and_validate"),
         "JWT decode": ("services/tokens.py", "decode_access_token"),
         "touch activity": ("services/touch_activity.py", "touch_activity"),
