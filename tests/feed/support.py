@@ -49,19 +49,28 @@ class World:
 
     async def read_all(self, viewer: ObjectId, page: int = 3) -> list[ObjectId]:
         """Every item of the viewer's RECENT feed, paging `page` at a time."""
-        reader = FeedReader(self.stores)
-        out: list[ObjectId] = []
-        after = None
-        while True:
-            result = await reader.recent(viewer, page, after)
-            out += [d["_id"] for d in result.items]
-            if not result.has_next:
-                return out
-            after = result.cursors[-1]
+        return await read_all(FeedReader(self.stores), viewer, page)
 
     async def close(self) -> None:
         await self.queue.disconnect()
         await self.stores.close()
+
+
+async def read_all(reader: FeedReader, viewer: ObjectId, page: int) -> list[ObjectId]:
+    """Every item of the viewer's RECENT feed through `reader`, paging `page` at a time."""
+    out: list[ObjectId] = []
+    after = None
+    while True:
+        result = await reader.recent(viewer, page, after)
+        out += [d["_id"] for d in result.items]
+        if not result.has_next:
+            return out
+        after = result.cursors[-1]
+
+
+def world_of(app: Any) -> World:
+    """The world of a running app (the `app` or `counted` fixture)."""
+    return World(app.state.settings, app.state.stores, app.state.queue)
 
 
 def open_world(settings: Settings, **overrides: Any) -> World:

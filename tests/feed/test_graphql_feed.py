@@ -6,7 +6,7 @@ import httpx
 
 from app import create_app
 from feed.explore import refresh_explore
-from tests.feed.support import World, follow, next_time, publish
+from tests.feed.support import follow, next_time, publish, world_of
 from tests.support import factories
 from tests.support.graphql import GraphQLClient
 
@@ -18,10 +18,6 @@ FEED = """query($first: Int, $after: String, $order: FeedOrder) {
     pageInfo { hasNextPage endCursor }
   }
 }"""
-
-
-def world_of(app) -> World:
-    return World(app.state.settings, app.state.stores, app.state.queue)
 
 
 async def test_feed_pages_through_graphql_with_authors_and_media(app, gql):

@@ -11,7 +11,7 @@ from datastore.activity import active_key, unflushed_key
 from datastore.doc_cache import post_cache, user_cache
 from feed.keys import FeedKeys
 from feed.reader import FeedReader
-from tests.feed.support import World, follow, publish
+from tests.feed.support import World, follow, publish, read_all, world_of
 from tests.support import factories
 
 # The feed query without viewerHasLiked, whose likes lookup is a MongoDB command of its own
@@ -26,10 +26,6 @@ FEED = """query($first: Int, $after: String) {
 }"""
 
 
-def world_of(app) -> World:
-    return World(app.state.settings, app.state.stores, app.state.queue)
-
-
 async def _feed_world(w: World, authors: int = 10, posts: int = 60) -> tuple[ObjectId, str]:
     viewer, token = await factories.create_user(w.stores, "viewer")
     people = [(await factories.create_user(w.stores, f"author{i}"))[0] for i in range(authors)]
@@ -39,17 +35,6 @@ async def _feed_world(w: World, authors: int = 10, posts: int = 60) -> tuple[Obj
         await publish(w, people[i % authors], caption=f"p{i}")
     await w.drain()
     return viewer, token
-
-
-async def _read_all(reader: FeedReader, viewer: ObjectId, page: int) -> list[ObjectId]:
-    out: list[ObjectId] = []
-    after = None
-    while True:
-        result = await reader.recent(viewer, page, after)
-        out += [d["_id"] for d in result.items]
-        if not result.has_next:
-            return out
-        after = result.cursors[-1]
 
 
 async def _truth(w: World, viewer: ObjectId) -> list[ObjectId]:
@@ -104,7 +89,7 @@ async def test_cursor_paging_neither_repeats_nor_skips_one_round_trip_a_page(cou
     w = world_of(application)
     viewer, _ = await _feed_world(w, authors=4, posts=23)
     reader = FeedReader(w.stores)
-    assert await _read_all(reader, viewer, 4) == await _truth(w, viewer)  # warm
+    assert await read_all(reader, viewer, 4) == await _truth(w, viewer)  # warm
     after, pages = None, 0
     while True:
         redis.reset()
@@ -124,17 +109,17 @@ async def test_a_stale_following_set_falls_back_and_is_repaired(counted):
     viewer, _ = await _feed_world(w, authors=3, posts=9)
     reader = FeedReader(w.stores)
     expected = await _truth(w, viewer)
-    assert await _read_all(reader, viewer, 5) == expected
+    assert await read_all(reader, viewer, 5) == expected
     # The set lost a member behind the counter's back (a lost write, a partial restore).
     following = FeedKeys(w.stores).following(viewer)
     lost = (await w.stores.redis.zrange(following, 0, 0))[0]
     await w.stores.redis.zrem(following, lost)
     redis.reset()
-    assert await _read_all(reader, viewer, 20) == expected
+    assert await read_all(reader, viewer, 20) == expected
     assert redis.total > 1  # the Python path ran and rebuilt the set from MongoDB
     assert await w.stores.redis.zscore(following, lost) is not None
     redis.reset()
-    assert await _read_all(reader, viewer, 20) == expected
+    assert await read_all(reader, viewer, 20) == expected
     assert redis.total == 1  # and the next page is back on the script
 
 
@@ -146,10 +131,10 @@ async def test_an_unbuilt_timeline_falls_back_and_is_rebuilt(counted):
     expected = await _truth(w, viewer)
     keys = FeedKeys(w.stores)
     await w.stores.redis.delete(keys.timeline(viewer), keys.timeline_built(viewer))
-    assert await _read_all(reader, viewer, 20) == expected
+    assert await read_all(reader, viewer, 20) == expected
     assert await w.stores.redis.exists(keys.timeline_built(viewer))
     redis.reset()
-    assert await _read_all(reader, viewer, 20) == expected
+    assert await read_all(reader, viewer, 20) == expected
     assert redis.total == 1
 
 
@@ -159,15 +144,15 @@ async def test_a_missing_viewer_document_is_read_then_the_script_serves(counted)
     viewer, _ = await _feed_world(w, authors=2, posts=4)
     reader = FeedReader(w.stores)
     expected = await _truth(w, viewer)
-    await _read_all(reader, viewer, 10)  # warm
+    await read_all(reader, viewer, 10)  # warm
     await user_cache(w.stores).invalidate([viewer])  # as any write to the viewer does
     redis.reset()
     mongo.reset()
-    assert await _read_all(reader, viewer, 10) == expected
+    assert await read_all(reader, viewer, 10) == expected
     # The script, the viewer through the cache (MGET, one MongoDB read, SET), the script again.
     assert (redis.total, dict(mongo.commands)) == (4, {"find": 1})
     redis.reset()
-    assert await _read_all(reader, viewer, 10) == expected
+    assert await read_all(reader, viewer, 10) == expected
     assert redis.total == 1
 
 
@@ -178,14 +163,14 @@ async def test_posts_of_an_unfollowed_author_are_dropped_in_the_script(counted):
     reader = FeedReader(w.stores)
     authors = [a async for a in w.stores.db.follows.find({"follower_id": viewer})]
     gone = authors[0]["followee_id"]
-    assert len(await _read_all(reader, viewer, 10)) == 6  # builds the timeline, gone's included
+    assert len(await read_all(reader, viewer, 10)) == 6  # builds the timeline, gone's included
     # Unfollow without the event: the timeline still holds the author's posts.
     assert await graph.remove_follow(w.stores, viewer, gone)
     expected = await _truth(w, viewer)
     assert len(expected) == 3
     timeline = await w.stores.redis.zrange(FeedKeys(w.stores).timeline(viewer), 0, -1)
     assert len(timeline) == 6
-    await _read_all(reader, viewer, 10)  # warm the viewer's document again (counter moved)
+    await read_all(reader, viewer, 10)  # warm the viewer's document again (counter moved)
     redis.reset()
     mongo.reset()
     page = await reader.recent(viewer, 10, None)
@@ -223,7 +208,7 @@ async def test_celebrity_posts_are_merged_in_the_script(counted, strategy):
     assert not set(timeline) & set(await w.stores.redis.zrange(keys.authored(star), 0, -1))
     expected = await _truth(w, viewer)
     assert len(expected) == 7
-    assert await _read_all(reader, viewer, 3) == expected  # warm
+    assert await read_all(reader, viewer, 3) == expected  # warm
     redis.reset()
     mongo.reset()
     page = await reader.recent(viewer, 10, None)
@@ -231,7 +216,7 @@ async def test_celebrity_posts_are_merged_in_the_script(counted, strategy):
     assert (redis.total, mongo.total) == (1, 0)
     # An authored set that is not built steps aside to the Python path, which builds it.
     await w.stores.redis.delete(keys.authored(star), keys.authored_built(star))
-    assert await _read_all(reader, viewer, 3) == expected
+    assert await read_all(reader, viewer, 3) == expected
     assert await w.stores.redis.exists(keys.authored_built(star))
 
 
@@ -241,7 +226,7 @@ async def test_deleted_and_not_ready_posts_are_dropped(counted):
     viewer, _ = await _feed_world(w, authors=2, posts=8)
     reader = FeedReader(w.stores)
     expected = await _truth(w, viewer)
-    assert await _read_all(reader, viewer, 3) == expected  # warm
+    assert await read_all(reader, viewer, 3) == expected  # warm
     cache = post_cache(w.stores)
     # A cached copy that says FAILED (as no writer caches, but an old entry could): the script
     # drops it without leaving Redis.
@@ -256,7 +241,7 @@ async def test_deleted_and_not_ready_posts_are_dropped(counted):
     await w.stores.db.posts.delete_one({"_id": expected[0]})
     await cache.invalidate([expected[0], expected[1]])
     await w.stores.db.posts.update_one({"_id": expected[1]}, {"$set": {"status": "FAILED"}})
-    assert await _read_all(reader, viewer, 3) == expected[2:]
+    assert await read_all(reader, viewer, 3) == expected[2:]
 
 
 async def test_cache_misses_are_read_from_mongodb_and_paging_stays_exact(counted):
@@ -268,10 +253,10 @@ async def test_cache_misses_are_read_from_mongodb_and_paging_stays_exact(counted
     # Every other post out of the cache: each page mixes hits and misses.
     await post_cache(w.stores).invalidate(expected[::2])
     mongo.reset()
-    assert await _read_all(reader, viewer, 4) == expected
+    assert await read_all(reader, viewer, 4) == expected
     assert mongo.total > 0
     mongo.reset()
-    assert await _read_all(reader, viewer, 4) == expected
+    assert await read_all(reader, viewer, 4) == expected
     assert mongo.total == 0  # the misses were cached on the way
 
 
