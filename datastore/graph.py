@@ -27,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -483,3 +483,25 @@ async def blocked_among(
     await _block_set_ready(stores, user_id)
     flags = await stores.redis.smismember(_block_key(stores, user_id), [str(o) for o in others])
     return {o for o, f in zip(others, flags, strict=True) if f}
+
+
+def queue_blocked_among(
+    pipe: Any, stores: Stores, user_id: ObjectId, others: Sequence[str]
+) -> None:
+    """`blocked_among` inside a caller's own pipeline, so a read path can batch the check with
+    its other reads (search asks it in the same round trip as its scores and terms): queues the
+    one SMISMEMBER, with the "built" marker asked first. Read the reply with
+    `blocked_among_reply`. `others` are ObjectId hex strings."""
+    pipe.smismember(_block_key(stores, user_id), [_BUILT, *others])
+
+
+async def blocked_among_reply(
+    stores: Stores, user_id: ObjectId, others: Sequence[str], flags: Sequence[Any]
+) -> set[str]:
+    """Those of `others` (hex) with a block either way with `user_id`, from the reply to
+    `queue_blocked_among`. A set not built yet is built and asked again, as `blocked_among`
+    does (a cold path: the first check after Redis lost the set)."""
+    if flags[0]:
+        return {o for o, f in zip(others, flags[1:], strict=True) if f}
+    oids = [ObjectId(o) for o in others if ObjectId.is_valid(o)]
+    return {str(o) for o in await blocked_among(stores, user_id, oids)}
