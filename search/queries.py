@@ -8,13 +8,15 @@ offsets. Post pages walk a zset downward from the cursor and drop what the viewe
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 from bson import ObjectId
 from bson.errors import InvalidId
+from redis.exceptions import NoScriptError
 
 from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput
@@ -78,7 +80,7 @@ def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, afte
             raise BadInput("This cursor belongs to another search", argument="after")
         last = tuple(payload[1])
         try:
-            ranked = [key for key in ranked if list(key) > list(last)]
+            ranked = [key for key in ranked if key > last]
         except TypeError as exc:
             raise BadInput("Malformed cursor", argument="after") from exc
     chunk = ranked[:first]
@@ -86,36 +88,105 @@ def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, afte
     return chunk, cursors, len(ranked) > first
 
 
-async def _lex_matches(stores: Stores, kind: str, prefix: str) -> list[str]:
-    """Members whose indexed terms start with `prefix` (deduplicated, at most LEX_SCAN terms)."""
-    lex = stores.keys("sx", kind, "lex")
-    start = b"[" + prefix.encode()
-    rows = await stores.redis.zrangebylex(lex, start, start + _UNTIL, start=0, num=LEX_SCAN)
-    return list(dict.fromkeys(row.rsplit(SEP, 1)[1] for row in rows))
+# A lex slice and the rank score of each member in it, in one step: the ZMSCORE depends on the
+# ZRANGEBYLEX, and as a script both travel in the same pipeline as a search's other first reads
+# (prefix zsets, followed accounts, exact username), so every candidate and its score is known
+# after one round trip. Read-only, bounded by its LIMIT (LEX_SCAN rows); keys are declared.
+# KEYS: lex zset ("{term}\0{member}" rows), rank zset. ARGV: min, max, row limit (-1: all).
+# Returns {members, scores}: each member once, in row order (what follows the row's last NUL,
+# as Python's rsplit takes it), and its rank score (nil when it has none).
+_LEX_SCORED = """
+local rows = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, ARGV[3])
+local members, seen = {}, {}
+for _, row in ipairs(rows) do
+  local m = string.match(row, '^.*%z(.*)$')
+  if m and not seen[m] then
+    seen[m] = true
+    members[#members + 1] = m
+  end
+end
+local scores = {}
+for i = 1, #members, 500 do
+  local part = redis.call('ZMSCORE', KEYS[2], unpack(members, i, math.min(i + 499, #members)))
+  for j = 1, #part do scores[#scores + 1] = part[j] end
+end
+return {members, scores}
+"""
+_LEX_SCORED_SHA = hashlib.sha1(_LEX_SCORED.encode()).hexdigest()
+
+
+async def _execute(stores: Stores, queue: Callable[[Any], None]) -> list[Any]:
+    """Run the commands `queue` puts on a pipeline: one round trip. EVALSHA is queued directly
+    (a redis-py Script in a pipeline costs a SCRIPT EXISTS round trip on every execute); a
+    server that does not know the script yet (restarted, flushed) gets it loaded, once, and
+    the pipeline is sent again."""
+    for attempt in (1, 2):
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            queue(pipe)
+            try:
+                return await pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+        await stores.redis.script_load(_LEX_SCORED)
+    raise AssertionError("unreachable")
+
+
+def _queue_lex_scored(pipe: Any, lex_key: str, rank_key: str, start: bytes, limit: int) -> None:
+    pipe.evalsha(_LEX_SCORED_SHA, 2, lex_key, rank_key, start, start + _UNTIL, limit)
+
+
+def _scored(reply: list[Any]) -> list[tuple[str, float]]:
+    """(member, rank score) from a `_LEX_SCORED` reply, members without a score left out."""
+    members, scores = reply
+    return [(m, float(s)) for m, s in zip(members, scores, strict=True) if s is not None]
+
+
+def _leads(query: text.Query) -> list[str]:
+    """What candidates are retrieved by: the lead word, and all the words run together."""
+    return [query.lead] + ([query.joined] if len(query.tokens) > 1 else [])
+
+
+def _queue_candidates(pipe: Any, stores: Stores, kind: str, leads: list[str]) -> None:
+    """Queue one read per lead: its prefix zset's best MAX_CANDIDATES (up to PREFIX_LEN
+    characters), else its lex slice with rank scores."""
+    k = stores.keys
+    for lead in leads:
+        if len(lead) <= PREFIX_LEN:
+            pipe.zrevrange(k("sx", kind, "p", lead), 0, MAX_CANDIDATES - 1, withscores=True)
+        else:
+            start = b"[" + lead.encode()
+            _queue_lex_scored(pipe, k("sx", kind, "lex"), k("sx", kind, "rank"), start, LEX_SCAN)
+
+
+def _lead_rows(leads: list[str], replies: list[Any]) -> list[list[tuple[str, float]]]:
+    """(member, score) per lead, from the replies `_queue_candidates` queued (in its order)."""
+    return [
+        reply if len(lead) <= PREFIX_LEN else _scored(reply)
+        for lead, reply in zip(leads, replies, strict=True)
+    ]
+
+
+def _best(
+    rows_per_lead: list[list[tuple[str, float]]],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(all matches, the best MAX_CANDIDATES of them): member -> score (before filtering by the
+    other words of a multi-word query). A member found by two leads keeps the later score."""
+    found: dict[str, float] = {}
+    for rows in rows_per_lead:
+        found.update(rows)
+    if len(found) <= MAX_CANDIDATES:
+        return found, found
+    best = sorted(found.items(), key=lambda ms: (-ms[1], ms[0]))[:MAX_CANDIDATES]
+    return found, dict(best)
 
 
 async def _ranked_candidates(stores: Stores, kind: str, query: text.Query) -> dict[str, float]:
     """member -> score for the best-scored matches of `query` (before filtering by the other
-    words of a multi-word query)."""
-    r = stores.redis
-    k = stores.keys
-    found: dict[str, float] = {}
-    leads = [query.lead] + ([query.joined] if len(query.tokens) > 1 else [])
-    for lead in leads:
-        if len(lead) <= PREFIX_LEN:
-            rows = await r.zrevrange(
-                k("sx", kind, "p", lead), 0, MAX_CANDIDATES - 1, withscores=True
-            )
-            found.update(rows)
-        else:
-            members = await _lex_matches(stores, kind, lead)
-            if members:
-                scores = await r.zmscore(k("sx", kind, "rank"), members)
-                found.update((m, s) for m, s in zip(members, scores, strict=True) if s is not None)
-    if len(found) > MAX_CANDIDATES:
-        best = sorted(found.items(), key=lambda ms: (-ms[1], ms[0]))[:MAX_CANDIDATES]
-        found = dict(best)
-    return found
+    words of a multi-word query): one round trip whatever the number of leads."""
+    leads = _leads(query)
+    replies = await _execute(stores, lambda pipe: _queue_candidates(pipe, stores, kind, leads))
+    return _best(_lead_rows(leads, replies))[1]
 
 
 async def _filter_terms(
@@ -131,80 +202,126 @@ async def _filter_terms(
 # --- users -----------------------------------------------------------------------------------
 
 
-async def _user_terms(stores: Stores, members: list[str]) -> list[list[str] | None]:
-    if not members:
-        return []
-    raws = await stores.redis.mget([stores.keys("sx", "u", "t", m) for m in members])
-    return [orjson.loads(raw)["terms"] if raw else None for raw in raws]
-
-
 async def search_users(
     stores: Stores, viewer: ObjectId | None, raw_query: str, first: int, after: str | None
 ) -> Page[dict]:
     """Users whose username or full name (or a word of either) starts with the query, ranked:
     exact username, then accounts the viewer follows, then by follower count. Users blocked
-    either way never appear; private accounts do."""
+    either way never appear; private accounts do.
+
+    Three round trips at most, whatever the query and page size: every read that needs only
+    the query (candidates per lead with their scores, followed matches, exact username), then
+    everything that needs those (scores of followed accounts found outside the candidates,
+    terms of the members still to check, block flags), then the page's documents."""
     query = text.parse_query(raw_query)
     if query.empty:
         return Page([], [], False)
-    r = stores.redis
     k = stores.keys
+    rank_key = k("sx", "u", "rank")
     exact_key = username_key(raw_query)
-    scores = await _ranked_candidates(stores, "u", query)
-    candidates = set(scores)
-
+    leads = _leads(query)
+    joined = query.joined
+    single = len(query.tokens) == 1
     # Accounts the viewer follows rank above the rest: find every followed match, not only
     # those among the best-scored candidates (ZINTER with the prefix zsets does it in Redis).
-    followed: set[str] = set()
-    if viewer is not None:
-        following_key = k("following", viewer)
-        for lead in {query.lead[:PREFIX_LEN], query.joined[:PREFIX_LEN]}:
-            rows = await r.zinter(
-                [k("sx", "u", "p", lead), following_key], aggregate="MIN", withscores=False
-            )
-            followed.update(rows)
-        if followed:
-            rank = await r.zmscore(k("sx", "u", "rank"), list(followed))
-            for m, s in zip(list(followed), rank, strict=True):
-                if s is not None:
-                    scores.setdefault(m, s)
-    exact: set[str] = set()
+    prefixes = sorted({query.lead[:PREFIX_LEN], joined[:PREFIX_LEN]}) if viewer is not None else []
+
+    def first_reads(pipe: Any) -> None:
+        _queue_candidates(pipe, stores, "u", leads)
+        for prefix in prefixes:
+            keys = [k("sx", "u", "p", prefix), k("following", viewer)]
+            pipe.zinter(keys, aggregate="MIN", withscores=False)
+        if exact_key:
+            start = b"[" + f"{exact_key}{SEP}".encode()
+            _queue_lex_scored(pipe, k("sx", "u", "x"), rank_key, start, -1)
+
+    replies = await _execute(stores, first_reads)
+    n = len(leads)
+    rows_per_lead = _lead_rows(leads, replies[:n])
+    found, candidates = _best(rows_per_lead)
+    # A member found under the whole query (the words run together) matches it: its index
+    # entry has a term starting with it, which is all `Query.matches` would find in its terms.
+    # So only the others' terms are read and decoded: for one word, the candidates and every
+    # match of the word; for more, the joined words' matches (and the followed accounts when
+    # the joined words are a prefix zset of their own).
+    whole: dict[str, Any] = found if single else dict(rows_per_lead[-1])
+    whole_followed: set[str] = set()
+    followed: dict[str, None] = {}
+    for prefix, rows in zip(prefixes, replies[n : n + len(prefixes)], strict=True):
+        followed.update(dict.fromkeys(rows))
+        if prefix == joined:
+            whole_followed.update(rows)
+    exact: dict[str, float | None] = {}
     if exact_key:
-        start = b"[" + f"{exact_key}{SEP}".encode()
-        rows = await r.zrangebylex(k("sx", "u", "x"), start, start + _UNTIL)
-        exact = {row.rsplit(SEP, 1)[1] for row in rows}
-        if exact:
-            rank = await r.zmscore(k("sx", "u", "rank"), list(exact))
-            scores.update((m, s) for m, s in zip(list(exact), rank, strict=True) if s is not None)
+        members, ranks = replies[-1]
+        exact = {m: None if s is None else float(s) for m, s in zip(members, ranks, strict=True)}
 
-    # Candidates from the lead word's index match it whole; a multi-word query, and the
-    # followed accounts found by their 3-letter prefix, are checked against every word.
-    verified = candidates if len(query.tokens) == 1 else set()
-    to_check = sorted((candidates | followed) - verified - exact)
-    checked = await _user_terms(stores, to_check)
-    ok = {m for m, t in zip(to_check, checked, strict=True) if t and query.matches(t)}
-    keep = {m for m in verified | ok | exact if m in scores}
-    if viewer is not None and keep:
-        # Blocks either way hide the account: the accounts domain's Redis block sets.
-        among = [o for o in map(_oid, keep) if o is not None]
-        keep -= {str(o) for o in await graph.blocked_among(stores, viewer, among)}
+    # Followed accounts outside the candidates rank by their rank score (when they have one).
+    followed_new = [m for m in followed if m not in candidates]
 
-    def tier(m: str) -> int:
-        return 0 if m in exact else 1 if m in followed else 2
+    def is_whole(m: str) -> bool:
+        return m in whole or m in whole_followed
 
-    ranked = sorted(((tier(m), -scores[m], m) for m in keep), key=lambda key: key)
-    ranked = ranked[:MAX_CANDIDATES]
-    chunk, cursors, has_next = _page(ranked, first, "searchUsers", query.joined, after)
-    oids = [_oid(key[2]) for key in chunk]
-    docs = await docs_by_id(stores, "users", [o for o in oids if o is not None])
-    items: list[dict] = []
-    out_cursors: list[str] = []
-    by_id = {d["_id"]: d for d in docs if d}
-    for oid, cur in zip(oids, cursors, strict=True):
-        if oid in by_id:
-            items.append(by_id[oid])
-            out_cursors.append(cur)
-    return Page(items, out_cursors, has_next)
+    to_check = [m for m in followed_new if m not in exact and not is_whole(m)]
+    if not single:
+        to_check += [m for m in candidates if m not in exact and not is_whole(m)]
+    pool: list[str] = []
+    if viewer is not None:
+        pool = [*candidates, *followed_new]
+        pool += [m for m in exact if m not in candidates and m not in followed]
+
+    def second_reads(pipe: Any) -> None:
+        if followed_new:
+            pipe.zmscore(rank_key, followed_new)
+        if to_check:
+            pipe.mget([k("sx", "u", "t", m) for m in to_check])
+        if pool:
+            graph.queue_blocked_among(pipe, stores, viewer, pool)
+
+    more = await _execute(stores, second_reads) if followed_new or to_check or pool else []
+    at = 0
+    followed_scores: dict[str, float] = {}
+    if followed_new:
+        ranks = more[at]
+        at += 1
+        followed_scores = {m: s for m, s in zip(followed_new, ranks, strict=True) if s is not None}
+    ok: set[str] = set()
+    if to_check:
+        raws = more[at]
+        at += 1
+        for m, raw in zip(to_check, raws, strict=True):
+            if raw:
+                terms = orjson.loads(raw)["terms"]
+                if terms and query.matches(terms):
+                    ok.add(m)
+    blocked: set[str] = set()
+    if pool:
+        blocked = await graph.blocked_among_reply(stores, viewer, pool, more[at])
+
+    ranked: list[tuple[int, float, str]] = []
+    for m, s in candidates.items():
+        if m not in exact and m not in blocked and (single or m in ok or is_whole(m)):
+            ranked.append((1 if m in followed else 2, -s, m))
+    for m in followed_new:
+        s = followed_scores.get(m)
+        if s is not None and m not in exact and m not in blocked and (m in ok or is_whole(m)):
+            ranked.append((1, -s, m))
+    for m, s in exact.items():
+        if s is None:  # the exact match keeps the score it was found with, if any
+            s = candidates.get(m, followed_scores.get(m))
+        if s is not None and m not in blocked:
+            ranked.append((0, -s, m))
+    ranked.sort()
+    del ranked[MAX_CANDIDATES:]
+    chunk, cursors, has_next = _page(ranked, first, "searchUsers", joined, after)
+    pairs = [
+        (oid, cur)
+        for key, cur in zip(chunk, cursors, strict=True)
+        if (oid := _oid(key[2])) is not None
+    ]
+    docs = await docs_by_id(stores, "users", [oid for oid, _ in pairs])
+    found_pairs = [(doc, cur) for doc, (_, cur) in zip(docs, pairs, strict=True) if doc]
+    return Page([d for d, _ in found_pairs], [c for _, c in found_pairs], has_next)
 
 
 # --- hashtags --------------------------------------------------------------------------------
