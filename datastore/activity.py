@@ -6,9 +6,11 @@ the worker (`flush_activity` cron, services/touch_activity.py).
   activity:unflushed  set of user hex recorded since the last flush
 
 Why not write MongoDB on the request: on FerretDB that `$set` is a locked read-modify-write of
-the whole user document (~180 ms), and it drops the user's cached document, so the next feed
-page misses the cache too. Nothing reads `last_active_at` on a request path (fan-out reads the
-zset), so a copy at most a cron period old is enough; the field stays for tooling and reports.
+the whole user document (~180 ms). Nothing reads `last_active_at` on a request path (fan-out
+reads the zset), so a copy at most a cron period old is enough; the field stays for tooling and
+reports. For the same reason the flush leaves the user's cached document in place (a stale
+`last_active_at` there is read by nobody): dropping it made every active viewer's next feed
+page, once a minute, miss its viewer document and read MongoDB.
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ async def flush_activity(stores: Stores, batch: int = FLUSH_BATCH) -> int:
         async with limit:
             try:
                 await update_document(
-                    stores, "users", ObjectId(user), {"$max": {"last_active_at": when}}
+                    stores,
+                    "users",
+                    ObjectId(user),
+                    {"$max": {"last_active_at": when}},
+                    keep_cached=True,
                 )
             except Exception:
                 await redis.sadd(unflushed_key(stores), user)

@@ -72,15 +72,18 @@ _LOCAL: dict[tuple[int, str], _LocalQueue] = {}
 
 @asynccontextmanager
 async def document_lock(
-    stores: Stores, collection: str, doc_id: ObjectId | str
+    stores: Stores, collection: str, doc_id: ObjectId | str, *, keep_cached: bool = False
 ) -> AsyncIterator[None]:
     """Hold the write lock of one document for a write; when the write is done, drop the
-    document's cached copy (datastore/doc_cache.py) so readers see the change."""
+    document's cached copy (datastore/doc_cache.py) so readers see the change. `keep_cached`:
+    the write changes only fields no reader takes from the cache (`last_active_at`), so the
+    copy stays and the next feed page still finds its viewer there."""
     try:
         async with _serialized(stores, collection, doc_id):
             yield
     finally:
-        await DocCache(stores, collection).invalidate([doc_id])
+        if not keep_cached:
+            await DocCache(stores, collection).invalidate([doc_id])
 
 
 @asynccontextmanager
@@ -131,11 +134,16 @@ async def _serialized(
 
 
 async def update_document(
-    stores: Stores, collection: str, doc_id: ObjectId, update: Mapping[str, Any]
+    stores: Stores,
+    collection: str,
+    doc_id: ObjectId,
+    update: Mapping[str, Any],
+    *,
+    keep_cached: bool = False,
 ) -> bool:
     """`update_one({"_id": doc_id}, update)` under the document's lock. Returns whether a
-    document matched."""
-    async with document_lock(stores, collection, doc_id):
+    document matched. `keep_cached`: see `document_lock`."""
+    async with document_lock(stores, collection, doc_id, keep_cached=keep_cached):
         result = await retry_busy(
             lambda: stores.db[collection].update_one({"_id": doc_id}, dict(update))
         )

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from datastore.activity import flush_activity
+from datastore.doc_cache import user_cache
 from services import touch_activity
 from tests.accounts.helpers import UPDATE, VIEWER, register
 
@@ -64,8 +65,10 @@ async def test_last_active_at_is_touched_at_most_once_per_window(gql, stores):
     (await gql(VIEWER, token=acct.token)).ok()
     # Nothing on the request path wrote MongoDB...
     assert (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"] == old
-    # ...the flush does.
+    # ...the flush does, and leaves the user's cached document where the feed reads it.
+    await user_cache(stores).get_many([acct.oid])
     assert await flush_activity(stores) == 1
+    assert await stores.redis_raw.exists(user_cache(stores).key(acct.oid))
     first = (await stores.db.users.find_one({"_id": acct.oid}))["last_active_at"]
     assert first > old + timedelta(days=39)
     await stores.db.users.update_one({"_id": acct.oid}, {"$set": {"last_active_at": old}})
