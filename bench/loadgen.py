@@ -21,7 +21,9 @@ local reqs = {
 }
 local formatted = {}
 local i = 0
-local bad = 0
+-- A global, not a local: done() reads each thread's count with thread:get("bad"), which sees
+-- only globals (a local here made every row report 0 bad responses).
+bad = 0
 local threads = {}
 
 function setup(thread)
