@@ -10,6 +10,17 @@ from bench.dataset import SCALES, generate
 from bench.loadgen import lua_script
 from bench.report import _ratio
 
+# What every results document carries besides its sections (bench/__main__.py writes it).
+_RUN = {
+    "scale": "small",
+    "seed": 42,
+    "commit": {"hash": "0" * 40, "dirty": False},
+    "machine": {"cores": 2, "cpu_model": "x", "memory_gb": 1},
+    "loadavg_start": [1.0],
+    "dataset": {"source": "peer:abc"},
+    "wrk": {"threads": 1, "connections": 16, "seconds": 10, "warmup_s": 3},
+}
+
 
 def _tiny():
     return replace(
@@ -141,13 +152,7 @@ def test_the_report_compares_with_the_peer_of_the_same_run():
         return {**r, "bad": 0, "socket_errors": 0, "timeouts": 0}
 
     res = {
-        "scale": "small",
-        "seed": 42,
-        "commit": {"hash": "0" * 40, "dirty": False},
-        "machine": {"cores": 2, "cpu_model": "x", "memory_gb": 1},
-        "loadavg_start": [1.0],
-        "dataset": {"source": "peer:abc"},
-        "wrk": {"threads": 1, "connections": 16, "seconds": 10, "warmup_s": 3},
+        **_RUN,
         "http": {
             "feed RECENT, ordinary viewers": ok(row(900.0, 40.0)),
             "feed RECENT, heavy viewers": ok(row(700.0, 45.0)),
@@ -243,13 +248,7 @@ def test_the_report_lists_every_cost_row_and_a_ceiling_run_alone():
     from bench.report import markdown
 
     res = {
-        "scale": "small",
-        "seed": 42,
-        "commit": {"hash": "0" * 40, "dirty": False},
-        "machine": {"cores": 2, "cpu_model": "x", "memory_gb": 1},
-        "loadavg_start": [1.0],
-        "dataset": {"source": "peer:abc"},
-        "wrk": {"threads": 1, "connections": 16, "seconds": 10, "warmup_s": 3},
+        **_RUN,
         "ceiling": {
             "standard": {"rps": 900.0, "p50_ms": 1, "p95_ms": 2, "p99_ms": 3, "requests": 9000}
             | {"bad": 0, "socket_errors": 0, "timeouts": 0},
