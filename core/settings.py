@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
+LOCAL_MONGODB_URL = "mongodb://127.0.0.1:37017/"
 
 
 class Settings(BaseSettings):
@@ -19,12 +20,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # MongoDB (FerretDB locally). The database name lets tests isolate themselves.
-    mongodb_url: str = "mongodb://127.0.0.1:37017/"
+    mongodb_url: str = LOCAL_MONGODB_URL
     mongodb_db: str = "photogram"
     mongodb_timeout_ms: int = 3000
-    # Read a batch of documents by `_id` as one equality query each (concurrently) instead of one
-    # `$in`: FerretDB pushes only `_id` equality down to SQLite. Set false on a real MongoDB.
-    mongo_point_reads: bool = True
+    # Which server speaks the wire protocol: `mongodb` (MongoDB itself, Atlas, or any server with
+    # MongoDB's atomic single-document updates) or `ferretdb` (our local FerretDB 1.24, whose
+    # gaps datastore/ works around in one place). Unset: `ferretdb` for the local default URL,
+    # `mongodb` for a MONGODB_URL given by the user.
+    mongo_flavor: Literal["mongodb", "ferretdb"] | None = None
 
     # Redis: every key and channel starts with redis_prefix, so test runs never collide.
     redis_url: str = "redis://127.0.0.1:36379/0"
@@ -95,10 +98,6 @@ class Settings(BaseSettings):
     argon2_time_cost: int | None = None
     argon2_memory_kib: int | None = None
     argon2_parallelism: int | None = None
-    # FerretDB 1.x applies updates as unisolated read-modify-write of the whole document, so
-    # concurrent writers of one document lose updates; serialize them (datastore/doc_lock.py).
-    # A real MongoDB needs no lock: set false there.
-    serialize_document_writes: bool = True
     # last_active_at is written at most once per this many seconds per user.
     activity_touch_seconds: int = 60
 
@@ -110,6 +109,13 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 15 * 60
     # A multipart GraphQL request (files inline) may carry at most this many bytes in all.
     max_multipart_request_bytes: int = Field(default=100 * 1024 * 1024)
+
+    @model_validator(mode="after")
+    def _default_mongo_flavor(self) -> Settings:
+        if self.mongo_flavor is None:
+            local = self.mongodb_url.rstrip("/") == LOCAL_MONGODB_URL.rstrip("/")
+            self.mongo_flavor = "ferretdb" if local else "mongodb"
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secret_outside_dev(self) -> Settings:
@@ -130,6 +136,19 @@ class Settings(BaseSettings):
                 value = "true" if value else "false"
             env[name.upper()] = str(value)
         return env
+
+    @property
+    def mongo_point_reads(self) -> bool:
+        """Read a batch by `_id` as concurrent equality queries instead of one `$in`: FerretDB
+        pushes only `_id` equality down to SQLite."""
+        return self.mongo_flavor == "ferretdb"
+
+    @property
+    def serialize_document_writes(self) -> bool:
+        """FerretDB 1.x applies an update as an unisolated read-modify-write of the whole
+        document, so concurrent writers of one document lose updates unless serialized
+        (datastore/doc_lock.py). MongoDB's single-document updates are atomic."""
+        return self.mongo_flavor == "ferretdb"
 
     @property
     def s3_host(self) -> str:

@@ -21,6 +21,10 @@ def register_indexes(collection: str, indexes: Iterable[IndexModel]) -> None:
     _INDEXES.setdefault(collection, []).extend(indexes)
 
 
+def registered_indexes() -> dict[str, list[IndexModel]]:
+    return {name: list(ixs) for name, ixs in _INDEXES.items()}
+
+
 def connect_mongo(settings: Settings, **kwargs: object) -> AsyncMongoClient:
     return AsyncMongoClient(
         settings.mongodb_url,
