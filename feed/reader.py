@@ -20,13 +20,14 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from bson import ObjectId
 from redis.exceptions import RedisError, ResponseError
 
 from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
-from core.pagination import Page
+from core.pagination import LazyCursors, Page
 from datastore.activity import queue_record, record_activity
 from datastore.doc_cache import post_cache, user_cache
 from datastore.graph import ensure_graph_cache, follow_scores, following_ids, graph_key
@@ -115,7 +116,9 @@ class FeedReader:
                 }
             }
         docs = found.docs
-        cursors = [encode_cursor(RECENT_CURSOR, [score_of(d), str(d["_id"])]) for d in docs]
+        cursors = LazyCursors(
+            partial(encode_cursor, RECENT_CURSOR), [[score_of(d), str(d["_id"])] for d in docs]
+        )
         authors = await self._authors(docs, found.authors) if with_authors else {}
         return FeedPage(docs, cursors, found.has_next, extensions, authors, found.activity_recorded)
 
@@ -348,12 +351,13 @@ class FeedReader:
         has_next = len(ids) > first
         ids = ids[:first]
         docs = await post_cache(self.stores).get_many([ObjectId(i) for i in ids])
-        items, cursors = [], []
+        items, positions = [], []
         for i, doc in enumerate(docs):
             if doc is not None and doc.get("status") == "READY":
                 items.append(doc)
-                cursors.append(encode_cursor(RANKED_CURSOR, [snapshot, offset + i + 1]))
+                positions.append([snapshot, offset + i + 1])
         authors = await self._authors(items, {})
+        cursors = LazyCursors(partial(encode_cursor, RANKED_CURSOR), positions)
         return FeedPage(items, cursors, has_next, {}, authors, recorded)
 
     async def _snapshot_slice(

@@ -24,9 +24,12 @@ from strawberry.types.graphql import OperationType
 from core.errors import Unauthenticated
 from gateway.cost import query_cost
 from gateway.metrics import QUERY_COST, count_refusal
-from gateway.throttle import BucketStatus, charge
+from gateway.throttle import BucketStatus, CostLeases, charge
 
 log = logging.getLogger("gateway.cost")
+
+# This process's unspent bucket leases (gateway/throttle.py), by bucket key.
+_LEASES = CostLeases()
 
 # Where the computed cost is left for the request log (gateway/observe.py): the execution
 # context is the one object both extensions see per operation (a batch shares the `Context`).
@@ -154,6 +157,7 @@ class QueryCostLimit(SchemaExtension):
                 cost,
                 capacity=settings.cost_bucket_capacity,
                 restore_rate=max(1, settings.cost_bucket_restore_rate),
+                leases=_LEASES,
             )
         except Exception as exc:
             # Redis down must not take reads down with it: serve unthrottled and say so.

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -20,13 +20,25 @@ class PageInfo:
     has_next_page: bool
     end_cursor: str | None
     has_previous_page: bool = False
-    start_cursor: str | None = None
+    # The page's cursors, for `startCursor` (signed only when asked for).
+    cursors: strawberry.Private[Sequence[str]] = ()
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
 
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    # The page's cursors and this edge's place in them: a cursor is signed only when asked for
+    # (core/pagination.py LazyCursors).
+    cursors: strawberry.Private[Sequence[str]] = ()
+    index: strawberry.Private[int] = 0
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.cursors[self.index]
 
 
 @strawberry.type
@@ -40,15 +52,17 @@ class Connection(Generic[T]):
 
     @classmethod
     def from_page(cls, page: Page[Any], wrap: Callable[[Any], T]) -> Connection[T]:
+        cursors = page.cursors
+        if len(cursors) != len(page.items):
+            raise ValueError("a page needs one cursor per item")
         edges = [
-            Edge(cursor=c, node=wrap(item))
-            for item, c in zip(page.items, page.cursors, strict=True)
+            Edge(node=wrap(item), cursors=cursors, index=i) for i, item in enumerate(page.items)
         ]
         return cls(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=cursors[-1] if cursors else None,
+                cursors=cursors,
             ),
         )

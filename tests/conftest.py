@@ -66,7 +66,9 @@ def gql(http: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture
 async def counted(settings: Settings):
     """The app with every MongoDB command and Redis round trip counted, and a client for it:
-    yields (app, gql, mongo counter, redis counter)."""
+    yields (app, gql, mongo counter, redis counter). The gateway's cost bucket is off: a process
+    charges it once per lease of requests (gateway/throttle.py), so whether a counted request
+    pays that round trip depends on timing; tests/gateway/test_rate_limit.py covers it."""
     from app import create_app
     from datastore.instrumentation import (
         MongoCommandCounter,
@@ -75,6 +77,7 @@ async def counted(settings: Settings):
     )
 
     mongo, redis = MongoCommandCounter(), RedisRoundTrips()
+    settings.cost_bucket_capacity = 0
     application = create_app(
         settings, mongo_listeners=[mongo], redis_connection_class=counting_connection_class(redis)
     )

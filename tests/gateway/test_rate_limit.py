@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.gateway.support import nested_followers
 from tests.support.factories import create_user
 
@@ -64,3 +66,32 @@ async def test_capacity_zero_turns_the_bucket_off(make_client):
     body = await gw(COST_4)
     body.ok()
     assert "throttleStatus" not in body["extensions"]["cost"]
+
+
+async def test_a_process_spends_a_lease_locally_and_near_the_limit_only_the_cost(stores):
+    from gateway.throttle import CostLeases, charge
+
+    key, leases = stores.keys("cost", "lease-test"), CostLeases()
+
+    async def level() -> float:
+        return float(await stores.redis.hget(key, "level"))
+
+    first = await charge(stores.redis, key, 4, capacity=10_000, restore_rate=1, leases=leases)
+    # 16 requests' worth is taken from the bucket at once and reported as still available.
+    assert first.allowed and first.available == 10_000 - 4
+    assert await level() == pytest.approx(64, abs=1)
+    for _ in range(15):
+        assert (
+            await charge(stores.redis, key, 4, capacity=10_000, restore_rate=1, leases=leases)
+        ).allowed
+    assert await level() == pytest.approx(64, abs=1)  # no round trip spent more
+    await charge(stores.redis, key, 4, capacity=10_000, restore_rate=1, leases=leases)
+    assert await level() == pytest.approx(128, abs=1)
+
+    # A bucket without room for a lease grants exactly the cost, so refusals stay exact.
+    tight = stores.keys("cost", "lease-tight")
+    others = CostLeases()
+    await charge(stores.redis, tight, 90, capacity=100, restore_rate=1, leases=others)
+    assert float(await stores.redis.hget(tight, "level")) == pytest.approx(90, abs=1)
+    refused = await charge(stores.redis, tight, 20, capacity=100, restore_rate=1, leases=others)
+    assert not refused.allowed and refused.retry_after >= 1
