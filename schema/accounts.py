@@ -13,7 +13,7 @@ from strawberry.types import Info
 from core.ids import to_global_id
 from resolvers import accounts as r
 from schema.connection import Connection
-from schema.node import Node, register_node
+from schema.node import Node, build, register_node
 from schema.posts import Media, MediaInput, Post, avatar_of, user_posts
 
 if TYPE_CHECKING:
@@ -43,20 +43,24 @@ class User(Node):
 
     @classmethod
     def from_doc(cls, doc: dict) -> User:
-        return cls(
-            id=strawberry.ID(to_global_id("User", doc["_id"])),
-            doc=doc,
-            username=doc["username"],
-            full_name=doc.get("full_name") or "",
-            bio=doc.get("bio") or "",
-            website=doc.get("website"),
-            is_private=bool(doc.get("is_private")),
-            is_verified=bool(doc.get("is_verified")),
-            follower_count=int(doc.get("follower_count", 0)),
-            following_count=int(doc.get("following_count", 0)),
-            post_count=int(doc.get("post_count", 0)),
-            created_at=doc["created_at"],
-            avatar=avatar_of(doc),
+        get = doc.get
+        return build(
+            cls,
+            {
+                "id": to_global_id("User", doc["_id"]),
+                "doc": doc,
+                "username": doc["username"],
+                "full_name": get("full_name") or "",
+                "bio": get("bio") or "",
+                "website": get("website"),
+                "is_private": bool(get("is_private")),
+                "is_verified": bool(get("is_verified")),
+                "follower_count": int(get("follower_count", 0)),
+                "following_count": int(get("following_count", 0)),
+                "post_count": int(get("post_count", 0)),
+                "created_at": doc["created_at"],
+                "avatar": avatar_of(doc),
+            },
         )
 
     @property
