@@ -402,7 +402,9 @@ async def user_posts(info: Info, owner: dict, first: int | None, after: str | No
 async def post_connection(info: Info, page: Page[dict]) -> Connection[Post]:
     """A page of posts with every author read in one batch up front (a feed or search page
     nearly always shows them), so `Post.author` completes without a coroutine per post."""
-    authors = await r.authors_of(info.context, page.items)
+    authors = getattr(page, "authors", None)  # a feed page brings its authors (FeedPage)
+    if not authors or any(p["author_id"] not in authors for p in page.items):
+        authors = await r.authors_of(info.context, page.items)
     return Connection[Post].from_page(
         page, lambda doc: Post.from_doc(doc, authors.get(doc["author_id"]), True)
     )
