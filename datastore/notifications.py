@@ -66,7 +66,9 @@ _LIST = query(
     sort=(("updated_at", -1), ("_id", -1)),
 )
 _UNREAD = query(COLLECTION, "unread of a recipient", equality=("recipient_id", "read"))
-_WITH_ACTOR = query(COLLECTION, "groups with an actor", equality=("recipient_id", "actor_ids"))
+# `actor_ids` is then filtered among the recipient's own groups: a multikey index over up to
+# MAX_STORED_ACTORS ids per group would cost every join, for a query only a block runs.
+_WITH_ACTOR = query(COLLECTION, "groups of a recipient with an actor", equality=("recipient_id",))
 _OF_POST = query(COLLECTION, "notifications of a post", equality=("post_id",))
 _OF_COMMENTS = query(COLLECTION, "notifications of comments", equality=("comment_id",))
 
