@@ -100,7 +100,8 @@ async def _notify_caption_mentions_on_ready(
 async def _notify_caption_mentions(
     deps: Deps, *, post_id: ObjectId, author_id: ObjectId, **_: object
 ) -> None:
-    (post,) = await post_cache(deps.stores).get_many([post_id])
+    # Read fresh, not through the cache, which this must not fill (datastore/posts.py's to own).
+    post = next(iter(await deps.stores.backend.find_by_ids("posts", [post_id])), None)
     if post is None or post.get("status") != "READY":
         return
     # The group key is per post, so a post edited or re-announced never notifies one person twice.

@@ -17,7 +17,7 @@ from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
 from datastore import likes, notifications, shares
-from datastore.doc_cache import comment_cache, post_cache, user_cache
+from datastore.doc_cache import comment_cache
 from datastore.graph import blocked_among
 from datastore.likes import LikeDoc
 from datastore.notifications import NotificationDoc
@@ -160,9 +160,8 @@ async def notification_of(
 
 
 async def current_post(stores: Stores, post_id: ObjectId) -> dict | None:
-    """The post as it is now (its counters included): writers drop its cached copy."""
-    (post,) = await post_cache(stores).get_many([post_id])
-    return post
+    """The post as it is now (its counters included), read fresh."""
+    return next(iter(await stores.backend.find_by_ids("posts", [post_id])), None)
 
 
 async def unread_notification_count(stores: Stores, viewer: ObjectId) -> int:
@@ -200,9 +199,9 @@ async def shared_with_me_page(
         person_field="sender_id",
     )
     post_ids = list(dict.fromkeys(s["post_id"] for s in page.items))
-    posts = {p["_id"]: p for p in await post_cache(stores).get_many(post_ids) if p is not None}
+    posts = {p["_id"]: p for p in await stores.backend.find_by_ids("posts", post_ids)}
     author_ids = list({p["author_id"] for p in posts.values()})
-    authors = [u for u in await user_cache(stores).get_many(author_ids) if u is not None]
+    authors = await stores.backend.find_by_ids("users", author_ids)
     visible = await visible_owner_ids(stores, viewer, authors)
     keep = [
         i

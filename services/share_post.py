@@ -12,7 +12,6 @@ from bson import ObjectId
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps, emit
 from datastore import shares
-from datastore.doc_cache import user_cache
 from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
 from services.interactions_base import SHARE_MAX_RECIPIENTS, load_visible_post, now
@@ -36,10 +35,11 @@ async def share_post(
     if viewer_id in recipients:
         raise BadInput("You cannot share a post with yourself", argument="toUserIds")
     post = await load_visible_post(stores, viewer_id, post_id)
-    users = user_cache(stores)
-    (author,) = await users.get_many([post["author_id"]])
-    if any(u is None for u in await users.get_many(recipients)):
+    # Fresh reads of the users (datastore/accounts.py's to own), as before: not the cache.
+    people = {u["_id"]: u for u in await stores.backend.find_by_ids("users", recipients)}
+    if len(people) != len(recipients):
         raise NotFound("User not found", argument="toUserIds")
+    author = next(iter(await stores.backend.find_by_ids("users", [post["author_id"]])), None)
     for recipient in recipients:
         if await blocked_between(stores, viewer_id, recipient) or not await can_see_content(
             stores, recipient, author
