@@ -4,7 +4,10 @@ Add a line here when a new module calls `register_indexes`.
 """
 
 import datastore.accounts
-import datastore.graph  # noqa: F401
-import services.interactions_base
+import datastore.comments
+import datastore.graph
+import datastore.likes
+import datastore.notifications
+import datastore.shares  # noqa: F401
 import services.posts_indexes  # noqa: F401
 import worker.failures  # noqa: F401

@@ -20,7 +20,6 @@ means an old BSON entry is never read as JSON: it is simply never looked up agai
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -204,14 +203,8 @@ class DocCache:
             log.warning("doc cache write skipped: %s", exc)
 
     async def _read_mongo(self, ids: list[ObjectId]) -> list[dict]:
-        collection = self.stores.db[self.collection]
-        if self.stores.settings.mongo_point_reads or len(ids) == 1:
-            # FerretDB pushes `_id` equality down to SQLite, which walks the table to the row
-            # (no index: about 1 ms for an old document, a full scan for a new one), but
-            # answers `$in` by decoding the whole collection (tens of seconds at that size).
-            found = await asyncio.gather(*(collection.find_one({"_id": i}) for i in ids))
-            return [d for d in found if d is not None]
-        return [d async for d in collection.find({"_id": {"$in": ids}})]
+        # Point reads on FerretDB, one `$in` on MongoDB: the backend knows which is cheap.
+        return await self.stores.backend.find_by_ids(self.collection, ids)
 
     async def prime(self, docs: Iterable[dict]) -> None:
         """Cache documents a writer has just written in full, so the first reader does not miss

@@ -37,7 +37,7 @@ from core.cursor import decode_cursor, encode_cursor
 from core.pagination import Page
 from datastore.accounts import pair_id
 from datastore.doc_cache import user_cache
-from datastore.doc_lock import retry_busy, update_document
+from datastore.doc_lock import update_document
 from datastore.mongo import register_indexes
 from datastore.stores import Stores
 
@@ -120,7 +120,7 @@ async def _insert_edge(
     a, b = fields.values()
     doc = {"_id": pair_id(kind, a, b), **fields, "created_at": created}
     try:
-        await retry_busy(lambda: stores.db[collection].insert_one(doc))
+        await stores.backend.insert_one(collection, doc)
     except DuplicateKeyError:
         return False
     return True
@@ -162,13 +162,13 @@ async def follow_exists(stores: Stores, follower: ObjectId, followee: ObjectId) 
 async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
     """Delete the edge if present. Returns whether this call deleted it."""
     edge_id = pair_id("follow", follower, followee)
-    result = await retry_busy(lambda: stores.db.follows.delete_one({"_id": edge_id}))
-    if result.deleted_count == 0:
+    deleted = await stores.backend.delete_one("follows", {"_id": edge_id})
+    if not deleted:
         # Edges written by other tools (test factories, imports) carry a random _id.
-        result = await retry_busy(
-            lambda: stores.db.follows.delete_one({"follower_id": follower, "followee_id": followee})
+        deleted = await stores.backend.delete_one(
+            "follows", {"follower_id": follower, "followee_id": followee}
         )
-    if result.deleted_count == 0:
+    if not deleted:
         return False
     await asyncio.gather(
         update_document(stores, "users", follower, {"$inc": {"following_count": -1}}),
@@ -355,8 +355,7 @@ async def create_request(stores: Stores, requester: ObjectId, target: ObjectId) 
 
 async def remove_request(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
     request_id = pair_id("follow_request", requester, target)
-    result = await retry_busy(lambda: stores.db.follow_requests.delete_one({"_id": request_id}))
-    return result.deleted_count > 0
+    return await stores.backend.delete_one("follow_requests", {"_id": request_id})
 
 
 async def request_exists(stores: Stores, requester: ObjectId, target: ObjectId) -> bool:
@@ -446,8 +445,7 @@ async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
 
 async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
     block_id = pair_id("block", blocker, blocked)
-    result = await retry_busy(lambda: stores.db.blocks.delete_one({"_id": block_id}))
-    if result.deleted_count == 0:
+    if not await stores.backend.delete_one("blocks", {"_id": block_id}):
         return False
     if not await has_blocked(stores, blocked, blocker):
         async with stores.redis.pipeline(transaction=False) as pipe:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,6 +17,9 @@ from core.settings import Settings
 from datastore.mongo import connect_mongo, ensure_indexes
 from datastore.objects import ObjectStore
 from datastore.redis import RedisKeys, connect_redis
+
+if TYPE_CHECKING:
+    from datastore.backend import Backend
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,14 @@ class Stores:
     redis_raw: Redis
     keys: RedisKeys
     objects: ObjectStore
+    # The writes that differ between MongoDB servers, chosen by `settings.mongo_flavor`.
+    backend: Backend = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Imported here: the backends build on modules that import this one.
+        from datastore.backend import open_backend
+
+        self.backend = open_backend(self)
 
     async def close(self) -> None:
         for close in (self.redis.aclose, self.redis_raw.aclose, self.mongo.close):

@@ -166,6 +166,13 @@ async def load_users(ctx: Context, ids: list[ObjectId]) -> list[dict]:
     return [u for u in await ctx.loader(users_by_id).load_many(ids) if u is not None]
 
 
+async def load_notification(ctx: Context, notification: ObjectId) -> dict | None:
+    """A notification by id, only for its recipient."""
+    if ctx.viewer_id is None:
+        return None
+    return await queries.notification_of(ctx.stores, ctx.viewer_id, notification)
+
+
 # --- subscriptions -------------------------------------------------------------------------
 async def notification_stream(ctx: Context) -> AsyncIterator[dict]:
     """The viewer's notifications as they are created or gain an actor."""
@@ -177,8 +184,8 @@ async def notification_stream(ctx: Context) -> AsyncIterator[dict]:
             for raw_id in ids:
                 if not isinstance(raw_id, str) or not ObjectId.is_valid(raw_id):
                     continue
-                doc = await stores.db.notifications.find_one({"_id": ObjectId(raw_id)})
-                if doc is not None and doc["recipient_id"] == viewer:
+                doc = await queries.notification_of(stores, viewer, ObjectId(raw_id))
+                if doc is not None:
                     yield doc
 
 
@@ -191,14 +198,14 @@ async def post_stream(ctx: Context, post_id: str) -> AsyncIterator[dict]:
     await load_visible_post(stores, viewer, key)
     async with listen(stores, post_channel(stores, key)) as queue:
         # Read after subscribing, so a change between the check above and here is included.
-        post = await stores.db.posts.find_one({"_id": key})
+        post = await queries.current_post(stores, key)
         while post is not None:
             # Re-checked on every event: a block or a switch to private ends the stream.
             if not await may_see_post(stores, viewer, post):
                 return
             yield post
             await next_batch(queue)
-            post = await stores.db.posts.find_one({"_id": key})
+            post = await queries.current_post(stores, key)
 
 
 async def feed_stream(ctx: Context) -> AsyncIterator[dict[str, Any]]:
@@ -213,7 +220,7 @@ async def feed_stream(ctx: Context) -> AsyncIterator[dict[str, Any]]:
             raw_id = last.get("latest_post_id")
             latest = None
             if isinstance(raw_id, str) and ObjectId.is_valid(raw_id):
-                post = await stores.db.posts.find_one({"_id": ObjectId(raw_id)})
+                post = await queries.current_post(stores, ObjectId(raw_id))
                 if post is not None and await may_see_post(stores, viewer, post):
                     latest = post
             yield {"new_post_count": int(last.get("new_post_count") or 0), "latest_post": latest}

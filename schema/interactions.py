@@ -289,10 +289,8 @@ async def _fetch_comment(context, key: ObjectId) -> Comment | None:
 
 
 async def _fetch_notification(context, key: ObjectId) -> Notification | None:
-    doc = await context.stores.db.notifications.find_one({"_id": key})
-    if doc is None or doc["recipient_id"] != context.viewer_id:
-        return None
-    return Notification.from_doc(doc)
+    doc = await r.load_notification(context, key)
+    return Notification.from_doc(doc) if doc else None
 
 
 register_node("Comment", _fetch_comment)

@@ -12,11 +12,12 @@ from bson import ObjectId
 
 from core.errors import BadInput, NotFound
 from core.events import Deps, emit
+from datastore import comments
+from datastore.comments import CommentDoc
 from datastore.doc_cache import comment_cache
-from datastore.doc_lock import retry_busy, update_document
+from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
 from services.comment_threads import add_to_thread
-from services.engagement_counters import bump_post_counters
 from services.interactions_base import COMMENT_MAX_CHARS, load_visible_post, now
 from services.rate_limits import check_rate_limit
 
@@ -40,7 +41,7 @@ async def add_comment(
     post_id: ObjectId,
     text: str,
     reply_to_id: ObjectId | None = None,
-) -> dict:
+) -> CommentDoc:
     stores = deps.stores
     text = clean_comment_text(text)
     await load_visible_post(stores, viewer_id, post_id)
@@ -52,25 +53,15 @@ async def add_comment(
         if parent is None or parent["post_id"] != post_id:
             raise NotFound("The comment to reply to was not found on this post")
         root_id = parent.get("reply_to_id") or parent["_id"]
-    doc = {
-        "post_id": post_id,
-        "author_id": viewer_id,
-        "text": text,
-        "reply_to_id": root_id,
-        "reply_count": 0,
-        "created_at": now(),
-    }
-    doc["_id"] = (await retry_busy(lambda: stores.db.comments.insert_one(doc))).inserted_id
-    if await bump_post_counters(stores, post_id, {"comment_count": 1}) is None:
-        await retry_busy(lambda: stores.db.comments.delete_one({"_id": doc["_id"]}))
+    doc = comments.new_comment(post_id, viewer_id, text, root_id, now())
+    await comments.insert_comment(stores, doc)
+    if await add_to_post_counters(stores, post_id, {"comment_count": 1}) is None:
+        await comments.delete_comment(stores, doc["_id"])
         raise NotFound("Post not found")
-    if root_id is not None and not await update_document(
-        stores, "comments", root_id, {"$inc": {"reply_count": 1}}
-    ):
+    if root_id is not None and not await comments.add_to_reply_count(stores, root_id, 1):
         # The parent was deleted meanwhile; whoever deletes our reply takes its count back.
-        removed = await retry_busy(lambda: stores.db.comments.delete_one({"_id": doc["_id"]}))
-        if removed.deleted_count:
-            await bump_post_counters(stores, post_id, {"comment_count": -1})
+        if await comments.delete_comment(stores, doc["_id"]):
+            await add_to_post_counters(stores, post_id, {"comment_count": -1})
         raise NotFound("The comment to reply to was deleted")
     if root_id is not None:
         await cache.invalidate([root_id])  # its reply_count moved

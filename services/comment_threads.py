@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from bson import ObjectId
 from redis.exceptions import RedisError
 
+from datastore import comments
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,8 @@ async def _rebuild(
 ) -> list[str]:
     """Add MongoDB's ids to the thread and read the page in one MULTI, so a writer's or a
     deleter's change to the key cannot fall between the two."""
-    cursor = stores.db.comments.find(
-        {"post_id": post_id, "reply_to_id": root_id}, projection={"_id": 1}
-    )
-    members = {str(d["_id"]): 0 async for d in cursor}
+    ids = await comments.thread_member_ids(stores, post_id, root_id)
+    members = {str(i): 0 for i in ids}
     members[BUILT] = 0
     async with stores.redis.pipeline(transaction=True) as pipe:
         pipe.zadd(key, members)

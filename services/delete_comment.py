@@ -7,11 +7,11 @@ from bson import ObjectId
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
+from datastore import comments, notifications
 from datastore.doc_cache import comment_cache, post_cache
-from datastore.doc_lock import retry_busy, update_document
+from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
 from services.comment_threads import drop_threads, remove_from_thread
-from services.engagement_counters import bump_post_counters
 
 
 async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) -> bool:
@@ -23,41 +23,25 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
     (post,) = await post_cache(stores).get_many([comment["post_id"]])
     if viewer_id != comment["author_id"] and (post is None or viewer_id != post["author_id"]):
         raise Forbidden("Only the comment's author or the post's author can delete it")
-    if not (
-        await retry_busy(lambda: stores.db.comments.delete_one({"_id": comment_id}))
-    ).deleted_count:
+    if not await comments.delete_comment(stores, comment_id):
         raise NotFound("Comment not found")
     removed_ids = [comment_id]
+    removed = 1
     if comment.get("reply_to_id") is None:
-        reply_ids = [
-            r["_id"]
-            async for r in stores.db.comments.find(
-                {"reply_to_id": comment_id}, projection={"_id": 1}
-            )
-        ]
-        if reply_ids:
-            deleted = await retry_busy(
-                lambda: stores.db.comments.delete_many({"_id": {"$in": reply_ids}})
-            )
-            if deleted.deleted_count:
-                removed_ids.extend(reply_ids)
-            removed = 1 + deleted.deleted_count
-        else:
-            removed = 1
+        reply_ids = await comments.reply_ids(stores, comment_id)
+        deleted = await comments.delete_comments(stores, reply_ids)
+        if deleted:
+            removed_ids.extend(reply_ids)
+        removed += deleted
     else:
-        removed = 1
-        await update_document(
-            stores, "comments", comment["reply_to_id"], {"$inc": {"reply_count": -1}}
-        )
+        await comments.add_to_reply_count(stores, comment["reply_to_id"], -1)
     post_id, root_id = comment["post_id"], comment.get("reply_to_id")
     await remove_from_thread(stores, post_id, root_id, [comment_id])
     if root_id is None:
         await drop_threads(stores, post_id, [comment_id])
     await cache.invalidate(removed_ids if root_id is None else [comment_id, root_id])
-    await bump_post_counters(stores, post_id, {"comment_count": -removed})
-    await retry_busy(
-        lambda: stores.db.notifications.delete_many({"comment_id": {"$in": removed_ids}})
-    )
+    await add_to_post_counters(stores, post_id, {"comment_count": -removed})
+    await notifications.delete_for_comments(stores, removed_ids)
     await emit("comment.deleted", deps, comment_id=comment_id, post_id=comment["post_id"])
     await publish_post_update(stores, comment["post_id"])
     return True

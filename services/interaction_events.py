@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from core.events import Deps, on
+from datastore import comments, likes, notifications, shares
 from datastore.accounts import user_ids_by_username
 from datastore.doc_cache import comment_cache, post_cache
 from datastore.stores import Stores
@@ -36,8 +37,8 @@ async def _notify_comment(
 ) -> None:
     stores = deps.stores
     (post,) = await post_cache(stores).get_many([post_id])
-    comments = comment_cache(stores)
-    (comment,) = await comments.get_many([comment_id])
+    cached = comment_cache(stores)
+    (comment,) = await cached.get_many([comment_id])
     if post is None or comment is None:
         return
     await notify(
@@ -52,7 +53,7 @@ async def _notify_comment(
     parent_id = comment.get("reply_to_id")
     if parent_id is not None:
         # A reply also reaches the author of the comment it answers ("replied to you").
-        (parent,) = await comments.get_many([parent_id])
+        (parent,) = await cached.get_many([parent_id])
         if parent is not None and parent["author_id"] not in notified:
             notified.add(parent["author_id"])
             await notify(
@@ -99,7 +100,8 @@ async def _notify_caption_mentions_on_ready(
 async def _notify_caption_mentions(
     deps: Deps, *, post_id: ObjectId, author_id: ObjectId, **_: object
 ) -> None:
-    post = await deps.stores.db.posts.find_one({"_id": post_id})
+    # Read fresh, not through the cache, which this must not fill (datastore/posts.py's to own).
+    post = next(iter(await deps.stores.backend.find_by_ids("posts", [post_id])), None)
     if post is None or post.get("status") != "READY":
         return
     # The group key is per post, so a post edited or re-announced never notifies one person twice.
@@ -173,14 +175,11 @@ async def _forget_blocked(
 @on("post.deleted")
 async def _forget_post(deps: Deps, *, post_id: ObjectId, **_: object) -> None:
     stores = deps.stores
-    db = stores.db
-    comments = [
-        d async for d in db.comments.find({"post_id": post_id}, projection={"reply_to_id": 1})
-    ]
-    for collection in (db.likes, db.comments, db.shares, db.notifications):
-        await collection.delete_many({"post_id": post_id})
-    roots = [d["_id"] for d in comments if d.get("reply_to_id") is None]
+    refs = await comments.refs_of_post(stores, post_id)
+    for repository in (likes, comments, shares, notifications):
+        await repository.delete_for_post(stores, post_id)
+    roots = [r["_id"] for r in refs if r["reply_to_id"] is None]
     await drop_threads(stores, post_id, [None, *roots])
-    await comment_cache(stores).invalidate(d["_id"] for d in comments)
+    await comment_cache(stores).invalidate(r["_id"] for r in refs)
     # Live `postUpdated` streams re-read the post, find it gone and complete.
     await publish_post_update(deps.stores, post_id)

@@ -6,19 +6,22 @@ blocked or was blocked by.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING
 
 from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
+from datastore import likes, notifications, shares
 from datastore.doc_cache import comment_cache
-from datastore.doc_lock import document_lock, retry_busy
 from datastore.graph import blocked_among
+from datastore.likes import LikeDoc
+from datastore.notifications import NotificationDoc
+from datastore.shares import ShareDoc
 from datastore.stores import Stores
 from services.comment_threads import remove_from_thread, thread_ids
 from services.interactions_base import from_ms, to_ms
@@ -31,28 +34,23 @@ def _after_id(kind: str, after: str | None) -> ObjectId | None:
 
 async def _id_page(
     stores: Stores,
-    collection: Any,
-    query: dict[str, Any],
+    fetch: Callable[[ObjectId | None, int], Awaitable[list[Any]]],
     *,
     kind: str,
     first: int,
     after: str | None,
-    descending: bool,
     viewer: ObjectId | None,
     person_field: str,
-) -> Page[dict]:
-    """A page of `collection` in `_id` order (ObjectIds grow with creation time), leaving out
-    documents whose `person_field` has a block either way with `viewer`. Blocks are checked in
-    Redis per fetched batch (no `$nin` scan), fetching again while the page is short."""
+) -> Page[Any]:
+    """A page of documents in `_id` order (ObjectIds grow with creation time), `fetch(after_id,
+    limit)` reading each batch from its repository, leaving out documents whose `person_field`
+    has a block either way with `viewer`. Blocks are checked in Redis per fetched batch (no
+    `$nin` scan), fetching again while the page is short."""
     after_id = _after_id(kind, after)
-    direction = DESCENDING if descending else ASCENDING
-    items: list[dict] = []
+    items: list[Any] = []
     more = True
     while more and len(items) <= first:
-        q = dict(query)
-        if after_id is not None:
-            q["_id"] = {"$lt" if descending else "$gt": after_id}
-        batch = [d async for d in collection.find(q).sort("_id", direction).limit(first + 1)]
+        batch = await fetch(after_id, first + 1)
         more = len(batch) > first
         if not batch:
             break
@@ -71,14 +69,16 @@ async def likers_page(
     stores: Stores, viewer: ObjectId | None, post_id: ObjectId, first: int, after: str | None
 ) -> Page[dict]:
     """Like documents of a post, newest first."""
+
+    async def fetch(before: ObjectId | None, limit: int) -> list[LikeDoc]:
+        return await likes.likers_batch(stores, post_id, before=before, limit=limit)
+
     return await _id_page(
         stores,
-        stores.db.likes,
-        {"post_id": post_id},
+        fetch,
         kind="likers",
         first=first,
         after=after,
-        descending=True,
         viewer=viewer,
         person_field="user_id",
     )
@@ -126,48 +126,24 @@ async def viewer_liked(
     stores: Stores, viewer: ObjectId, post_ids: Iterable[ObjectId]
 ) -> set[ObjectId]:
     """Which of `post_ids` `viewer` likes: one query for a whole page of posts."""
-    ids = list(post_ids)
-    if not ids:
-        return set()
-    cursor = stores.db.likes.find(
-        {"user_id": viewer, "post_id": {"$in": ids}}, projection={"post_id": 1}
-    )
-    return {d["post_id"] async for d in cursor}
+    return await likes.liked_post_ids(stores, viewer, post_ids)
 
 
 # --- notifications -------------------------------------------------------------------------
-_NOTIFICATION_ORDER = [("updated_at", DESCENDING), ("_id", DESCENDING)]
-
-
-def _before(t_ms: int, oid: ObjectId, *, inclusive: bool) -> dict[str, Any]:
-    t = from_ms(t_ms)
-    return {
-        "$or": [
-            {"updated_at": {"$lt": t}},
-            {"updated_at": t, "_id": {"$lte" if inclusive else "$lt": oid}},
-        ]
-    }
-
-
 async def notifications_page(
     stores: Stores, viewer: ObjectId, first: int, after: str | None
 ) -> Page[dict]:
     """The viewer's notifications, most recent activity first (a group that gains an actor
     moves back to the top)."""
-    query: dict[str, Any] = {"recipient_id": viewer}
+    before: tuple[datetime, ObjectId] | None = None
     if after:
         payload = decode_cursor("notifications", after)
         try:
             t_ms, hex_id = int(payload[0]), str(payload[1])
         except (TypeError, ValueError, IndexError) as exc:
             raise BadInput("Malformed cursor", argument="after") from exc
-        query.update(_before(t_ms, parse_object_id(hex_id), inclusive=False))
-    docs = [
-        d
-        async for d in stores.db.notifications.find(query)
-        .sort(_NOTIFICATION_ORDER)
-        .limit(first + 1)
-    ]
+        before = (from_ms(t_ms), parse_object_id(hex_id))
+    docs = await notifications.page_of_recipient(stores, viewer, before=before, limit=first + 1)
     items = docs[:first]
     cursors = [
         encode_cursor("notifications", [to_ms(d["updated_at"]), str(d["_id"])]) for d in items
@@ -175,37 +151,32 @@ async def notifications_page(
     return Page(items, cursors, len(docs) > first)
 
 
+async def notification_of(
+    stores: Stores, viewer: ObjectId, notification: ObjectId
+) -> NotificationDoc | None:
+    """The notification, if it is the viewer's."""
+    doc = await notifications.find_notification(stores, notification)
+    return doc if doc is not None and doc["recipient_id"] == viewer else None
+
+
+async def current_post(stores: Stores, post_id: ObjectId) -> dict | None:
+    """The post as it is now (its counters included), read fresh."""
+    return next(iter(await stores.backend.find_by_ids("posts", [post_id])), None)
+
+
 async def unread_notification_count(stores: Stores, viewer: ObjectId) -> int:
-    return await stores.db.notifications.count_documents({"recipient_id": viewer, "read": False})
+    return await notifications.unread_count(stores, viewer)
 
 
 async def mark_notifications_read(stores: Stores, viewer: ObjectId, up_to: ObjectId | None) -> int:
     """Mark read the notification `up_to` and everything older in the list (all when None);
     returns how many changed."""
-    query: dict[str, Any] = {"recipient_id": viewer, "read": False}
+    anchor = None
     if up_to is not None:
-        anchor = await stores.db.notifications.find_one({"_id": up_to})
+        anchor = await notifications.find_notification(stores, up_to)
         if anchor is None or anchor["recipient_id"] != viewer:
             raise NotFound("Notification not found")
-        query.update(_before(to_ms(anchor["updated_at"]), anchor["_id"], inclusive=True))
-    if not stores.settings.serialize_document_writes:
-        result = await retry_busy(
-            lambda: stores.db.notifications.update_many(query, {"$set": {"read": True}})
-        )
-        return result.modified_count
-    # FerretDB rewrites whole documents without isolation: a bulk $set racing an actor joining
-    # a group would drop the actor. Each document is updated under its group's lock instead.
-    ids = [d["_id"] async for d in stores.db.notifications.find(query, projection={"_id": 1})]
-    changed = 0
-    for nid in ids:
-        async with document_lock(stores, "notifications", nid):
-            result = await retry_busy(
-                lambda nid=nid: stores.db.notifications.update_one(
-                    {"_id": nid, "read": False}, {"$set": {"read": True}}
-                )
-            )
-        changed += result.modified_count
-    return changed
+    return await notifications.mark_read(stores, viewer, anchor)
 
 
 # --- share inbox ---------------------------------------------------------------------------
@@ -214,31 +185,23 @@ async def shared_with_me_page(
 ) -> Page[dict]:
     """Shares received, newest first. A share whose post the viewer can no longer see (deleted,
     made private, blocked) or whose sender is blocked is left out."""
+
+    async def fetch(before: ObjectId | None, limit: int) -> list[ShareDoc]:
+        return await shares.inbox_batch(stores, viewer, before=before, limit=limit)
+
     page = await _id_page(
         stores,
-        stores.db.shares,
-        {"recipient_id": viewer},
+        fetch,
         kind="shares",
         first=first,
         after=after,
-        descending=True,
         viewer=viewer,
         person_field="sender_id",
     )
-    posts = {
-        p["_id"]: p
-        async for p in stores.db.posts.find(
-            {"_id": {"$in": [s["post_id"] for s in page.items]}},
-            projection={"author_id": 1, "status": 1},
-        )
-    }
-    authors = [
-        u
-        async for u in stores.db.users.find(
-            {"_id": {"$in": list({p["author_id"] for p in posts.values()})}},
-            projection={"is_private": 1},
-        )
-    ]
+    post_ids = list(dict.fromkeys(s["post_id"] for s in page.items))
+    posts = {p["_id"]: p for p in await stores.backend.find_by_ids("posts", post_ids)}
+    author_ids = list({p["author_id"] for p in posts.values()})
+    authors = await stores.backend.find_by_ids("users", author_ids)
     visible = await visible_owner_ids(stores, viewer, authors)
     keep = [
         i

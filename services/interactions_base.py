@@ -1,59 +1,19 @@
-"""What likes, comments, shares and notifications share: their indexes, the "may this user act
-on this post" check, and small helpers. No GraphQL here."""
+"""What likes, comments, shares and notifications share: the "may this user act on this post"
+check and small helpers. Their collections and indexes are in datastore/ (likes.py, comments.py,
+shares.py, notifications.py). No GraphQL here."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from core.errors import NotFound
-from datastore.mongo import register_indexes
 from datastore.stores import Stores
 from services.visibility import can_see_content
 
 COMMENT_MAX_CHARS = 2200
 SHARE_MAX_RECIPIENTS = 20
-
-# The unique indexes are what make likes and shares idempotent under concurrency: a counter
-# moves only when the insert (or delete) of the edge it counts really happened.
-register_indexes(
-    "likes",
-    [
-        IndexModel([("post_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
-        IndexModel([("user_id", ASCENDING), ("post_id", ASCENDING)]),
-    ],
-)
-register_indexes(
-    "comments",
-    [
-        IndexModel([("post_id", ASCENDING), ("reply_to_id", ASCENDING), ("_id", ASCENDING)]),
-        IndexModel([("reply_to_id", ASCENDING), ("_id", ASCENDING)]),
-    ],
-)
-register_indexes(
-    "shares",
-    [
-        IndexModel(
-            [("post_id", ASCENDING), ("sender_id", ASCENDING), ("recipient_id", ASCENDING)],
-            unique=True,
-        ),
-        IndexModel([("recipient_id", ASCENDING), ("_id", DESCENDING)]),
-    ],
-)
-register_indexes(
-    "notifications",
-    [
-        # One document per (recipient, group): grouping and "repeat the action, still one
-        # notification" both rest on this index.
-        IndexModel([("recipient_id", ASCENDING), ("group_key", ASCENDING)], unique=True),
-        IndexModel([("recipient_id", ASCENDING), ("updated_at", DESCENDING), ("_id", DESCENDING)]),
-        IndexModel([("recipient_id", ASCENDING), ("read", ASCENDING)]),
-        IndexModel([("post_id", ASCENDING)]),
-        IndexModel([("comment_id", ASCENDING)]),
-    ],
-)
 
 
 def now() -> datetime:

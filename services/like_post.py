@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
 from core.events import Deps, emit
-from datastore.doc_lock import retry_busy
+from datastore import likes
+from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
-from services.engagement_counters import bump_post_counters
 from services.interactions_base import load_visible_post, now
 from services.rate_limits import check_rate_limit
 
@@ -18,20 +17,12 @@ async def like_post(deps: Deps, viewer_id: ObjectId, post_id: ObjectId) -> dict:
     stores = deps.stores
     post = await load_visible_post(stores, viewer_id, post_id)
     await check_rate_limit(stores, "like", viewer_id)
-    try:
-        await retry_busy(
-            lambda: stores.db.likes.insert_one(
-                {"post_id": post_id, "user_id": viewer_id, "created_at": now()}
-            )
-        )
-    except DuplicateKeyError:
+    if not await likes.insert_like(stores, post_id, viewer_id, now()):
         return post  # already liked: nothing changes
-    updated = await bump_post_counters(stores, post_id, {"like_count": 1})
+    updated = await add_to_post_counters(stores, post_id, {"like_count": 1})
     if updated is None:
         # The post was deleted between our check and our insert: take the like back.
-        await retry_busy(
-            lambda: stores.db.likes.delete_one({"post_id": post_id, "user_id": viewer_id})
-        )
+        await likes.delete_like(stores, post_id, viewer_id)
         return post
     await emit("post.liked", deps, post_id=post_id, user_id=viewer_id, author_id=post["author_id"])
     await publish_post_update(stores, post_id)

@@ -24,7 +24,6 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from core.errors import Unauthenticated
-from datastore.doc_lock import retry_busy
 from datastore.stores import Stores
 from services.tokens import issue_access_token
 
@@ -69,7 +68,7 @@ async def issue_refresh_token(
         "used_at": None,
         "revoked_at": None,
     }
-    await retry_busy(lambda: stores.db.refresh_tokens.insert_one(doc))
+    await stores.backend.insert_one("refresh_tokens", doc)
     return f"{token_id}.{secret}"
 
 
@@ -100,11 +99,10 @@ def _family_key(stores: Stores, family_id: ObjectId) -> str:
 async def revoke_family(stores: Stores, family_id: ObjectId) -> None:
     ttl = stores.settings.refresh_token_ttl_seconds
     await stores.redis.set(_family_key(stores, family_id), "1", ex=ttl)
-    await retry_busy(
-        lambda: stores.db.refresh_tokens.update_many(
-            {"family_id": family_id, "revoked_at": None},
-            {"$set": {"revoked_at": datetime.now(UTC)}},
-        )
+    await stores.backend.update_matching(
+        "refresh_tokens",
+        {"family_id": family_id, "revoked_at": None},
+        {"$set": {"revoked_at": datetime.now(UTC)}},
     )
 
 
@@ -130,8 +128,8 @@ async def rotate_refresh_token(stores: Stores, token: str) -> tuple[ObjectId, st
     if not claimed:
         await revoke_family(stores, doc["family_id"])
         raise Unauthenticated("Refresh token already used; every session of it is revoked")
-    await retry_busy(
-        lambda: stores.db.refresh_tokens.update_one({"_id": doc["_id"]}, {"$set": {"used_at": now}})
+    await stores.backend.update_matching(
+        "refresh_tokens", {"_id": doc["_id"]}, {"$set": {"used_at": now}}
     )
     new_token = await issue_refresh_token(stores, doc["user_id"], doc["family_id"])
     if await _family_revoked(stores, {"revoked_at": None, "family_id": doc["family_id"]}):

@@ -9,7 +9,6 @@ from pymongo.errors import DuplicateKeyError
 from core.errors import Conflict
 from core.events import Deps, emit
 from datastore.accounts import new_user_document, remember_usernames
-from datastore.doc_lock import retry_busy
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
 from services.rate_limits import check_rate_limit
@@ -45,11 +44,10 @@ async def register_user(
     password_hash = await hash_password(stores.settings, password)
     doc = new_user_document(name, normalized_email, password_hash, full, now)
     try:
-        result = await retry_busy(lambda: stores.db.users.insert_one(doc))
+        doc["_id"] = await stores.backend.insert_one("users", doc)
     except DuplicateKeyError:
         await _taken(deps, name.lower(), normalized_email)
         raise Conflict("That username or email is taken") from None
-    doc["_id"] = result.inserted_id
     await remember_usernames(stores, {doc["username_lower"]: doc["_id"]})
     await emit("user.registered", deps, user_id=doc["_id"])
     return await start_session(stores, doc)

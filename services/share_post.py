@@ -8,13 +8,12 @@ nothing (unique index), so `share_count` counts distinct (sender, recipient) sen
 from __future__ import annotations
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps, emit
-from datastore.doc_lock import retry_busy
+from datastore import shares
+from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
-from services.engagement_counters import bump_post_counters
 from services.interactions_base import SHARE_MAX_RECIPIENTS, load_visible_post, now
 from services.notify import notify
 from services.visibility import blocked_between, can_see_content
@@ -36,10 +35,11 @@ async def share_post(
     if viewer_id in recipients:
         raise BadInput("You cannot share a post with yourself", argument="toUserIds")
     post = await load_visible_post(stores, viewer_id, post_id)
-    author = await stores.db.users.find_one({"_id": post["author_id"]})
-    found = {u["_id"] async for u in stores.db.users.find({"_id": {"$in": recipients}})}
-    if len(found) != len(recipients):
+    # Fresh reads of the users (datastore/accounts.py's to own), as before: not the cache.
+    people = {u["_id"]: u for u in await stores.backend.find_by_ids("users", recipients)}
+    if len(people) != len(recipients):
         raise NotFound("User not found", argument="toUserIds")
+    author = next(iter(await stores.backend.find_by_ids("users", [post["author_id"]])), None)
     for recipient in recipients:
         if await blocked_between(stores, viewer_id, recipient) or not await can_see_content(
             stores, recipient, author
@@ -49,20 +49,11 @@ async def share_post(
             )
     sent: list[ObjectId] = []
     for recipient in recipients:
-        try:
-            share = {
-                "post_id": post_id,
-                "sender_id": viewer_id,
-                "recipient_id": recipient,
-                "created_at": now(),
-            }
-            await retry_busy(lambda share=share: stores.db.shares.insert_one(share))
-        except DuplicateKeyError:
-            continue
-        sent.append(recipient)
+        if await shares.insert_share(stores, post_id, viewer_id, recipient, now()):
+            sent.append(recipient)
     if not sent:
         return post
-    updated = await bump_post_counters(stores, post_id, {"share_count": len(sent)})
+    updated = await add_to_post_counters(stores, post_id, {"share_count": len(sent)})
     await emit(
         "post.shared", deps, post_id=post_id, sender_id=viewer_id, author_id=post["author_id"]
     )

@@ -238,7 +238,7 @@ async def test_concurrent_shares_keep_share_count_exact(app, stores):
 
 
 async def test_a_notification_group_keeps_only_its_most_recent_actors(app, stores, monkeypatch):
-    import services.notify as notify_module
+    import datastore.notifications as notify_module
 
     monkeypatch.setattr(notify_module, "MAX_STORED_ACTORS", 3)
     author, _ = await create_user(stores, "author")

@@ -3,7 +3,7 @@ the 200-user concurrency run)."""
 
 import asyncio
 
-from services.engagement_counters import bump_post_counters
+from datastore.backend.ferretdb import FerretBackend
 from services.like_post import like_post
 from services.unlike_post import unlike_post
 from tests.interactions.helpers import deps_of, many_users
@@ -36,8 +36,10 @@ async def test_concurrent_likes_and_unlikes_keep_the_count_exact(app, stores):
 
 
 async def test_a_counter_flush_interrupted_by_a_crash_is_applied_exactly_once(app, stores):
-    """A holder that died after its $inc landed but before clearing its Redis deltas: the next
-    holder must not apply them again; one that died before the $inc: they are applied once."""
+    """FerretDB's pending deltas (whatever server runs): a holder that died after its $inc landed
+    but before clearing its Redis deltas: the next holder must not apply them again; one that
+    died before the $inc: they are applied once."""
+    ferretdb = FerretBackend(stores)
     author, _ = await create_user(stores, "author")
     landed = await create_ready_post(stores, author)
     lost = await create_ready_post(stores, author)
@@ -50,7 +52,7 @@ async def test_a_counter_flush_interrupted_by_a_crash_is_applied_exactly_once(ap
             await stores.db.posts.update_one(
                 {"_id": post_id}, {"$inc": {"like_count": 3}, "$set": {"counter_flush": "t1"}}
             )
-        doc = await bump_post_counters(stores, post_id, {"like_count": 1})
+        doc = await ferretdb.add_counters("posts", post_id, {"like_count": 1})
         assert doc["like_count"] == 4, did_land
         assert await stores.redis.hget(pending, "like_count") == "0"
         assert not await stores.redis.exists(inflight)
