@@ -23,6 +23,7 @@ from core.errors import BadInput
 from core.pagination import Page
 from datastore import graph
 from datastore.doc_cache import post_cache, user_cache
+from datastore.locations import find_location
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
@@ -470,7 +471,7 @@ async def get_location(stores: Stores, location_id: ObjectId) -> LocationHit | N
     [hit] = await _location_hits(stores, [str(location_id)])
     if hit is not None:
         return hit
-    doc = await stores.db.locations.find_one({"_id": location_id})
+    doc = await find_location(stores, location_id)
     if not doc:
         return None
     lat, lng = doc.get("lat"), doc.get("lng")
