@@ -24,6 +24,7 @@ from services.delete_post import delete_post
 from services.edit_post import KEEP, edit_post
 from services.media_objects import pick_rendition
 from services.set_avatar import remove_avatar, set_avatar, set_avatar_from_bytes
+from services.visibility import can_view_post
 
 URL_TTL = timedelta(hours=1)
 
@@ -73,7 +74,7 @@ async def resolve_post(ctx: Context, post_id: ObjectId) -> dict | None:
     if post is None:
         return None
     author = await ctx.loader(users_by_id).load(post["author_id"])
-    if not await read_posts.can_view_post(ctx.stores, ctx.viewer_id, post, author):
+    if author is None or not await can_view_post(ctx.stores, ctx.viewer_id, post, author):
         return None
     return post
 

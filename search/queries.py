@@ -24,6 +24,7 @@ from core.pagination import Page
 from datastore import graph
 from datastore.doc_cache import post_cache, user_cache
 from datastore.locations import find_location
+from datastore.posts import READY
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
@@ -554,7 +555,7 @@ async def _post_page(
             posts = await docs_by_id(stores, "posts", [ObjectId(m) for m, _ in take])
             for (member, score), post in zip(take, posts, strict=True):
                 # The index may trail MongoDB by an event: re-check what it claims.
-                if post and post.get("status") == "READY" and post["author_id"] in visible:
+                if post and post.get("status") == READY and post["author_id"] in visible:
                     items.append(post)
                     cursors.append(encode_cursor(kind, [scope, score, member]))
         if len(items) > first:
