@@ -112,3 +112,49 @@ async def user_ids_by_username(stores: Stores, names: list[str]) -> dict[str, Ob
         await remember_usernames(stores, found)
         ids |= found
     return ids
+
+
+# --- reads and writes of `users` the posts, feed and search areas need ---------------------
+# (Imported here rather than at the top so this block merges as one appended hunk.)
+from datetime import UTC  # noqa: E402
+
+from pymongo import ReturnDocument  # noqa: E402
+
+from datastore.doc_lock import document_lock  # noqa: E402
+
+
+async def find_user(
+    stores: Stores, user_id: ObjectId, projection: dict[str, int] | None = None
+) -> dict | None:
+    return await stores.db.users.find_one({"_id": user_id}, projection=projection)
+
+
+async def replace_avatar(stores: Stores, user_id: ObjectId, item: dict | None) -> dict | None:
+    """Set the user's avatar media item (None: remove it); the document before, or None."""
+    async with document_lock(stores, "users", user_id):
+        return await stores.backend.write(
+            lambda: stores.db.users.find_one_and_update(
+                {"_id": user_id},
+                {"$set": {"avatar": item, "updated_at": datetime.now(UTC)}},
+                # No projection: FerretDB 1.24's findAndModify does not implement `fields`.
+                return_document=ReturnDocument.BEFORE,
+            )
+        )
+
+
+async def private_user_ids(stores: Stores, ids: list[ObjectId]) -> set[ObjectId]:
+    """Those of `ids` that are private accounts."""
+    if not ids:
+        return set()
+    cursor = stores.db.users.find({"_id": {"$in": ids}, "is_private": True}, {"_id": 1})
+    return {u["_id"] async for u in cursor}
+
+
+def all_users(stores: Stores, projection: dict[str, int], batch_size: int = 5000) -> Any:
+    """Every user, streamed (the search index rebuild)."""
+    return stores.db.users.find({}, projection=projection).batch_size(batch_size)
+
+
+async def user_ids_updated_since(stores: Stores, since: datetime) -> list[ObjectId]:
+    cursor = stores.db.users.find({"updated_at": {"$gte": since}}, projection={"_id": 1})
+    return [u["_id"] async for u in cursor]

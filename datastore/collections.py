@@ -6,8 +6,11 @@ Add a line here when a new module calls `register_indexes`.
 import datastore.accounts
 import datastore.comments
 import datastore.graph
+import datastore.hashtags
 import datastore.likes
+import datastore.locations
 import datastore.notifications
-import datastore.shares  # noqa: F401
-import services.posts_indexes  # noqa: F401
+import datastore.posts
+import datastore.shares
+import datastore.uploads  # noqa: F401
 import worker.failures  # noqa: F401

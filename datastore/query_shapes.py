@@ -6,7 +6,9 @@ collection scan.
 A shape is what the planner needs: the fields compared by equality (`$eq`, or `$in` on a few
 values), then the sort keys in order, then at most one range field (`$gt`/`$lt`) not already in
 the sort. An index serves it when its key prefix is the equality fields (any order), then the
-sort keys (all in the index's direction or all reversed), then the range field (ESR rule)."""
+sort keys (all in the index's direction or all reversed), then the range field (ESR rule).
+A shape with `_id` among its equality fields is a point read, served by `_id_`; declare it with
+`equality=["_id"]`. A shape with no fields at all declares a whole-collection read."""
 
 from __future__ import annotations
 
@@ -82,8 +84,12 @@ def check_coverage(indexes: dict[str, list[IndexModel]], shapes: Sequence[QueryS
     result = Coverage()
     used: set[tuple[str, str]] = set()
     for shape in shapes:
+        if "_id" in shape.equality or not (shape.equality or shape.sort or shape.range):
+            # A point read (whatever else it filters on) is `_id_`'s; a shape with no fields
+            # is a deliberate whole-collection read, which no index would help.
+            used.add((shape.collection, "_id_"))
+            continue
         candidates = [(ix.document["name"], _keys(ix)) for ix in indexes.get(shape.collection, [])]
-        candidates.append(("_id_", [("_id", 1)]))
         serving = [name for name, keys in candidates if serves(keys, shape)]
         if not serving:
             result.unserved.append(shape)

@@ -4,21 +4,19 @@ answers with a collection scan. Past the set's cap, paging continues from MongoD
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bson import ObjectId
 
+from datastore import posts
 from datastore.doc_cache import post_cache
+from datastore.posts import READY, Position, PostDoc
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.rebuild import ensure_authored
 
-Position = tuple[int, str]
-
 
 async def author_posts(
     stores: Stores, author: ObjectId, first: int, bound: Position | None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[PostDoc], bool]:
     """Up to `first` READY posts of `author` below `bound` (score, id), and whether more exist."""
     keys = FeedKeys(stores)
     await ensure_authored(stores, [author])
@@ -37,27 +35,13 @@ async def author_posts(
     docs = [
         d
         for d in await post_cache(stores).get_many([ObjectId(m) for _, m in positions])
-        if d is not None and d.get("status") == "READY"
+        if d is not None and d.get("status") == READY
     ]
     if len(docs) < want and size >= stores.settings.timeline_cap:
         last = positions[-1] if positions else bound
-        docs += await _from_mongo(stores, author, want - len(docs), last)
+        docs += await posts.newest_ready(stores, [author], want - len(docs), last)
     return docs[:first], len(docs) > first
 
 
-async def _from_mongo(
-    stores: Stores, author: ObjectId, limit: int, bound: Position | None
-) -> list[dict]:
-    query: dict = {"author_id": author, "status": "READY"}
-    if bound is not None:
-        at = datetime.fromtimestamp(bound[0] / 1000, UTC)
-        query["$or"] = [
-            {"published_at": {"$lt": at}},
-            {"published_at": at, "_id": {"$lt": ObjectId(bound[1])}},
-        ]
-    cursor = stores.db.posts.find(query).sort([("published_at", -1), ("_id", -1)]).limit(limit)
-    return [d async for d in cursor]
-
-
-def position_of(post: dict) -> Position:
+def position_of(post: PostDoc) -> Position:
     return score_of(post), str(post["_id"])

@@ -15,8 +15,11 @@ from bson import ObjectId
 from core.cursor import decode_cursor, encode_cursor
 from core.errors import BadInput
 from core.pagination import Page
+from datastore import posts
+from datastore.accounts import private_user_ids
 from datastore.doc_cache import post_cache, user_cache
-from datastore.graph import following_ids
+from datastore.graph import blocked_among, following_ids
+from datastore.posts import READY
 from datastore.stores import Stores
 from feed.keys import FeedKeys
 from feed.ranking import engagement_score
@@ -31,22 +34,8 @@ async def refresh_explore(stores: Stores, now: datetime | None = None) -> int:
     """Recompute the explore set from MongoDB; returns its size."""
     now = now or datetime.now(UTC)
     keys = FeedKeys(stores)
-    posts = stores.db.posts.find(
-        {"status": "READY", "published_at": {"$gte": now - EXPLORE_MAX_AGE}},
-        {"author_id": 1, "published_at": 1, "like_count": 1, "comment_count": 1},
-    )
-    candidates = [p async for p in posts]
-    authors = list({p["author_id"] for p in candidates})
-    private = (
-        {
-            u["_id"]
-            async for u in stores.db.users.find(
-                {"_id": {"$in": authors}, "is_private": True}, {"_id": 1}
-            )
-        }
-        if authors
-        else set()
-    )
+    candidates = await posts.ready_since(stores, now - EXPLORE_MAX_AGE)
+    private = await private_user_ids(stores, list({p["author_id"] for p in candidates}))
     scored: dict[str, float] = {}
     for p in candidates:
         if p["author_id"] in private:
@@ -83,18 +72,17 @@ async def read_explore(
     excluded: set[ObjectId] = set()
     if viewer is not None:
         excluded = {*await following_ids(stores, viewer), viewer}
-        async for b in stores.db.blocks.find(
-            {"$or": [{"blocker_id": viewer}, {"blocked_id": viewer}]},
-            {"blocker_id": 1, "blocked_id": 1},
-        ):
-            excluded.add(b["blocked_id"] if b["blocker_id"] == viewer else b["blocker_id"])
     ids = await stores.redis.zrevrange(keys.explore(), 0, EXPLORE_SIZE - 1)
     docs = await post_cache(stores).get_many([ObjectId(i) for i in ids])
     live = [
         d
         for d in docs
-        if d is not None and d.get("status") == "READY" and d["author_id"] not in excluded
+        if d is not None and d.get("status") == READY and d["author_id"] not in excluded
     ]
+    if viewer is not None and live:
+        # Blocks either way, from the viewer's block set (one SMISMEMBER), not a scan.
+        blocked = await blocked_among(stores, viewer, list({d["author_id"] for d in live}))
+        live = [d for d in live if d["author_id"] not in blocked]
     authors = await user_cache(stores).get_many(list({d["author_id"] for d in live}))
     private = {a["_id"] for a in authors if a is not None and a.get("is_private")}
     visible = [d for d in live if d["author_id"] not in private]

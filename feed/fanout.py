@@ -16,7 +16,10 @@ from typing import Any
 from bson import ObjectId
 
 from core.events import Deps, emit
+from datastore import posts
+from datastore.accounts import find_user
 from datastore.graph import follower_count, follower_ids
+from datastore.posts import PostStatus
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.rebuild import ensure_authored
@@ -56,10 +59,10 @@ class FanOutOnWrite:
             live = await self.stores.redis.zscore(self.keys.authored(author_id), str(post_id))
             if live is not None:
                 return await self._fan_out(author_id, {str(post_id): score}, None)
-        post = await self.stores.db.posts.find_one({"_id": post_id})
-        if post is None or post.get("status") != "READY":
+        post = await posts.find_post(self.stores, post_id)
+        if post is None or post.get("status") != PostStatus.READY:
             return 0
-        author = await self.stores.db.users.find_one({"_id": post["author_id"]})
+        author = await find_user(self.stores, post["author_id"])
         if author is None:
             return 0
         return await self._fan_out(author["_id"], {str(post_id): score_of(post)}, author)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bson import ObjectId
 
 from core.events import Deps, on
+from datastore import posts
 from datastore.doc_cache import post_cache, user_cache
 from feed.keys import FeedKeys, score_of
 from feed.rebuild import ensure_authored
@@ -27,9 +28,7 @@ async def deliver_post(
     stores = deps.stores
     complete = post is not None
     if post is None:
-        post = await stores.db.posts.find_one(
-            {"_id": post_id}, {"published_at": 1, "created_at": 1}
-        )
+        post = await posts.find_post(stores, post_id, {"published_at": 1, "created_at": 1})
     if post is None:
         return
     score = score_of(post)
@@ -148,7 +147,7 @@ async def on_comment(
     deps: Deps, *, comment_id: ObjectId, post_id: ObjectId, author_id: ObjectId
 ) -> None:
     await _engagement(deps, post_id)
-    post = await deps.stores.db.posts.find_one({"_id": post_id}, {"author_id": 1})
+    post = await posts.find_post(deps.stores, post_id, {"author_id": 1})
     if post is not None and post["author_id"] != author_id:
         await deps.stores.redis.hincrby(
             FeedKeys(deps.stores).affinity(author_id), str(post["author_id"]), 1

@@ -28,9 +28,11 @@ from redis.exceptions import RedisError, ResponseError
 from core.cursor import decode_cursor, decode_position, encode_cursor
 from core.errors import BadInput
 from core.pagination import LazyCursors, Page
+from datastore import posts
 from datastore.activity import queue_record, record_activity
 from datastore.doc_cache import post_cache, user_cache
 from datastore.graph import ensure_graph_cache, follow_scores, following_ids, graph_key
+from datastore.posts import READY
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.ranking import Candidate, rank
@@ -258,7 +260,7 @@ class FeedReader:
     ) -> list[dict]:
         """READY posts by the viewer or someone they follow now: a timeline may still hold
         posts of an account unfollowed since."""
-        docs = [d for d in docs if d.get("status") == "READY"]
+        docs = [d for d in docs if d.get("status") == READY]
         if allowed is None:
             others = list({d["author_id"] for d in docs} - {viewer})
             followed = await follow_scores(self.stores, "following", viewer, others)
@@ -303,19 +305,9 @@ class FeedReader:
                 {"follower_id": viewer}, projection={"followee_id": 1}
             )
         ]
-        query: dict = {"author_id": {"$in": [*following, viewer]}, "status": "READY"}
-        if bound is not None:
-            at = datetime.fromtimestamp(bound[0] / 1000, UTC)
-            query["$or"] = [
-                {"published_at": {"$lt": at}},
-                {"published_at": at, "_id": {"$lt": ObjectId(bound[1])}},
-            ]
-        cursor = (
-            self.stores.db.posts.find(query)
-            .sort([("published_at", -1), ("_id", -1)])
-            .limit(limit_items + 1)
+        docs = await posts.newest_ready(
+            self.stores, [*following, viewer], limit_items + 1, below=bound
         )
-        docs = [d async for d in cursor]
         return docs[:limit_items], len(docs) > limit_items
 
     # --- RANKED --------------------------------------------------------------------------
@@ -353,7 +345,7 @@ class FeedReader:
         docs = await post_cache(self.stores).get_many([ObjectId(i) for i in ids])
         items, positions = [], []
         for i, doc in enumerate(docs):
-            if doc is not None and doc.get("status") == "READY":
+            if doc is not None and doc.get("status") == READY:
                 items.append(doc)
                 positions.append([snapshot, offset + i + 1])
         authors = await self._authors(items, {})

@@ -7,23 +7,23 @@ from collections.abc import Sequence
 
 from bson import ObjectId
 
+from datastore import posts
 from datastore.graph import following_ids
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 
 _PROJECTION = {"published_at": 1, "created_at": 1}
-_NEWEST = [("published_at", -1), ("_id", -1)]
 
 
-async def _rebuild(stores: Stores, query: dict, key: str, marker: str) -> dict[str, int]:
-    """Replace zset `key` with the newest TIMELINE_CAP posts matching `query` and set `marker`,
-    in one MULTI so readers never see a half-built set."""
-    cursor = (
-        stores.db.posts.find({**query, "status": "READY"}, _PROJECTION)
-        .sort(_NEWEST)
-        .limit(stores.settings.timeline_cap)
+async def _rebuild(
+    stores: Stores, authors: list[ObjectId], key: str, marker: str
+) -> dict[str, int]:
+    """Replace zset `key` with the newest TIMELINE_CAP READY posts of `authors` and set
+    `marker`, in one MULTI so readers never see a half-built set."""
+    found = await posts.newest_ready(
+        stores, authors, stores.settings.timeline_cap, projection=_PROJECTION
     )
-    entries = {str(p["_id"]): score_of(p) async for p in cursor}
+    entries = {str(p["_id"]): score_of(p) for p in found}
     async with stores.redis.pipeline(transaction=True) as pipe:
         pipe.delete(key)
         if entries:
@@ -36,16 +36,12 @@ async def _rebuild(stores: Stores, query: dict, key: str, marker: str) -> dict[s
 async def rebuild_timeline(stores: Stores, user: ObjectId) -> None:
     keys = FeedKeys(stores)
     authors = [*await following_ids(stores, user), user]
-    await _rebuild(
-        stores, {"author_id": {"$in": authors}}, keys.timeline(user), keys.timeline_built(user)
-    )
+    await _rebuild(stores, authors, keys.timeline(user), keys.timeline_built(user))
 
 
 async def rebuild_authored(stores: Stores, author: ObjectId) -> dict[str, int]:
     keys = FeedKeys(stores)
-    return await _rebuild(
-        stores, {"author_id": author}, keys.authored(author), keys.authored_built(author)
-    )
+    return await _rebuild(stores, [author], keys.authored(author), keys.authored_built(author))
 
 
 async def ensure_authored(stores: Stores, authors: Sequence[ObjectId]) -> None:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from aiodataloader import DataLoader
 from bson import ObjectId
 
-from datastore.doc_cache import comment_cache, post_cache, user_cache
+from datastore.doc_cache import comment_cache, post_cache
 from services.interaction_queries import viewer_liked
-from services.visibility import visible_owner_ids
+from services.visibility import visible_posts
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -49,20 +49,7 @@ def visible_posts_by_id(ctx: Context) -> DataLoader:
     write)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
-        stores, viewer = ctx.stores, ctx.viewer_id
-        posts = {p["_id"]: p for p in await post_cache(stores).get_many(list(ids)) if p is not None}
-        author_ids = list({p["author_id"] for p in posts.values()})
-        authors = [u for u in await user_cache(stores).get_many(author_ids) if u is not None]
-        visible = await visible_owner_ids(stores, viewer, authors)
-        out: list[dict | None] = []
-        for i in ids:
-            post = posts.get(i)
-            ok = (
-                post is not None
-                and post["author_id"] in visible
-                and (post.get("status") == "READY" or post["author_id"] == viewer)
-            )
-            out.append(post if ok else None)
-        return out
+        posts = await post_cache(ctx.stores).get_many(list(ids))
+        return await visible_posts(ctx.stores, ctx.viewer_id, posts)
 
     return DataLoader(load, max_batch_size=500, cache=False)

@@ -13,6 +13,8 @@ from core.errors import BadInput
 from core.events import Deps
 from core.ids import decode_id
 from core.pagination import Page
+from datastore import locations
+from datastore.accounts import find_user
 from resolvers.context import Context
 from resolvers.loaders import posts_by_id, users_by_id
 from services import read_posts
@@ -22,6 +24,7 @@ from services.delete_post import delete_post
 from services.edit_post import KEEP, edit_post
 from services.media_objects import pick_rendition
 from services.set_avatar import remove_avatar, set_avatar, set_avatar_from_bytes
+from services.visibility import can_view_post
 
 URL_TTL = timedelta(hours=1)
 
@@ -71,7 +74,7 @@ async def resolve_post(ctx: Context, post_id: ObjectId) -> dict | None:
     if post is None:
         return None
     author = await ctx.loader(users_by_id).load(post["author_id"])
-    if not await read_posts.can_view_post(ctx.stores, ctx.viewer_id, post, author):
+    if author is None or not await can_view_post(ctx.stores, ctx.viewer_id, post, author):
         return None
     return post
 
@@ -147,7 +150,7 @@ async def resolve_set_avatar(ctx: Context, file: Any, upload_id: str | None) -> 
     else:
         await remove_avatar(deps, viewer)
     ctx.loader(users_by_id).clear(viewer)
-    return await ctx.stores.db.users.find_one({"_id": viewer})
+    return await find_user(ctx.stores, viewer)
 
 
 async def resolve_location_post_count(ctx: Context, location: dict) -> int:
@@ -160,7 +163,7 @@ async def resolve_location_post_count(ctx: Context, location: dict) -> int:
 
 def locations_by_id(ctx: Context) -> DataLoader:
     async def load(ids: list[ObjectId]) -> list[dict | None]:
-        found = {d["_id"]: d async for d in ctx.stores.db.locations.find({"_id": {"$in": ids}})}
+        found = await locations.locations_by_id(ctx.stores, ids)
         return [found.get(i) for i in ids]
 
     return DataLoader(load, max_batch_size=500)

@@ -41,6 +41,9 @@ import orjson
 from bson import ObjectId
 from redis.exceptions import WatchError
 
+from datastore import posts
+from datastore.accounts import all_users, find_user, user_ids_updated_since
+from datastore.posts import READY
 from datastore.stores import Stores
 from search import text
 
@@ -147,7 +150,7 @@ def _queue_user(pipe: Any, k: Any, hexid: str, old: dict | None, new: dict | Non
 async def index_user(stores: Stores, user_id: ObjectId) -> None:
     """Bring the user's search entries in line with their MongoDB document (or remove them if
     the user is gone). Idempotent; safe to call after any profile or follower-count change."""
-    doc = await stores.db.users.find_one({"_id": user_id}, projection=_USER_PROJECTION)
+    doc = await find_user(stores, user_id, projection=_USER_PROJECTION)
     new = _user_entry(doc) if doc else None
     hexid = str(user_id)
     k = stores.keys
@@ -172,7 +175,7 @@ async def index_user(stores: Stores, user_id: ObjectId) -> None:
 
 def _post_entry(doc: dict) -> dict[str, Any] | None:
     """What the index keeps for a READY post (None: the post must not be indexed)."""
-    if doc.get("status") != "READY":
+    if doc.get("status") != READY:
         return None
     published = doc.get("published_at") or doc.get("created_at")
     t = published.timestamp() * 1000 if published else time.time() * 1000
@@ -260,7 +263,7 @@ async def _recount_location(stores: Stores, loc_id: str) -> None:
 async def index_post(stores: Stores, post_id: ObjectId) -> None:
     """Bring a post's hashtag and location entries in line with MongoDB: READY posts are in the
     pages of their hashtags and location, others (processing, failed, deleted) in none."""
-    doc = await stores.db.posts.find_one({"_id": post_id}, projection=_POST_PROJECTION)
+    doc = await posts.find_post(stores, post_id, projection=_POST_PROJECTION)
     await _apply_post(stores, str(post_id), _post_entry(doc) if doc else None)
 
 
@@ -306,8 +309,8 @@ async def refresh_engagement(stores: Stores, post_id: ObjectId) -> None:
     if not raw:
         return
     entry = orjson.loads(raw)
-    doc = await stores.db.posts.find_one(
-        {"_id": post_id}, projection={"like_count": 1, "comment_count": 1, "share_count": 1}
+    doc = await posts.find_post(
+        stores, post_id, projection={"like_count": 1, "comment_count": 1, "share_count": 1}
     )
     if not doc:
         return
@@ -393,9 +396,9 @@ async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[st
     are quiet (or re-run it)."""
     started = time.perf_counter()
     await clear_index(stores)
-    users = stores.db.users.find({}, projection=_USER_PROJECTION).batch_size(5000)
-    posts = stores.db.posts.find({"status": "READY"}, projection=_POST_PROJECTION)
-    counts = await bulk_index(stores, users, posts.batch_size(5000), batch_size=batch_size)
+    users = all_users(stores, _USER_PROJECTION)
+    ready = posts.all_ready(stores, _POST_PROJECTION)
+    counts = await bulk_index(stores, users, ready, batch_size=batch_size)
     log.info("search index rebuilt in %.1fs: %s", time.perf_counter() - started, counts)
     return counts
 
@@ -483,13 +486,10 @@ async def sync_users(stores: Stores, *, overlap_seconds: float = 5.0) -> int:
     marker = stores.keys("sx", "users_synced")
     started = time.time()
     since = float(await stores.redis.get(marker) or 0) - overlap_seconds
-    changed = stores.db.users.find(
-        {"updated_at": {"$gte": datetime.fromtimestamp(max(since, 0), UTC)}},
-        projection={"_id": 1},
-    )
+    changed = await user_ids_updated_since(stores, datetime.fromtimestamp(max(since, 0), UTC))
     n = 0
-    async for doc in changed:
-        await index_user(stores, doc["_id"])
+    for user_id in changed:
+        await index_user(stores, user_id)
         n += 1
     await stores.redis.set(marker, repr(started))
     return n

@@ -23,6 +23,8 @@ from core.errors import BadInput
 from core.pagination import Page
 from datastore import graph
 from datastore.doc_cache import post_cache, user_cache
+from datastore.locations import find_location
+from datastore.posts import READY
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
@@ -470,7 +472,7 @@ async def get_location(stores: Stores, location_id: ObjectId) -> LocationHit | N
     [hit] = await _location_hits(stores, [str(location_id)])
     if hit is not None:
         return hit
-    doc = await stores.db.locations.find_one({"_id": location_id})
+    doc = await find_location(stores, location_id)
     if not doc:
         return None
     lat, lng = doc.get("lat"), doc.get("lng")
@@ -553,7 +555,7 @@ async def _post_page(
             posts = await docs_by_id(stores, "posts", [ObjectId(m) for m, _ in take])
             for (member, score), post in zip(take, posts, strict=True):
                 # The index may trail MongoDB by an event: re-check what it claims.
-                if post and post.get("status") == "READY" and post["author_id"] in visible:
+                if post and post.get("status") == READY and post["author_id"] in visible:
                     items.append(post)
                     cursors.append(encode_cursor(kind, [scope, score, member]))
         if len(items) > first:

@@ -19,7 +19,9 @@ from bson import ObjectId
 
 from core.errors import BadInput, Conflict
 from core.events import Deps
-from datastore.doc_lock import document_lock
+from datastore import posts, uploads
+from datastore.posts import PostDoc, PostStatus
+from datastore.uploads import UploadDoc, UploadStatus
 from media.probe import MediaLimits, Probe, probe
 from services.media_objects import read_upload, upload_key
 from services.post_counters import upsert_location
@@ -85,26 +87,27 @@ def check_location(location: LocationArg | None) -> LocationArg | None:
     return LocationArg(name, lat, lng)
 
 
-async def _discard_upload(deps: Deps, upload: dict) -> None:
+async def _discard_upload(deps: Deps, upload: UploadDoc) -> None:
     """Forget an upload whose file was refused: it can never become a post."""
     try:
         await deps.stores.objects.delete_many([upload["key"]])
     finally:
-        await deps.stores.db.uploads.delete_one({"_id": upload["_id"], "status": "PENDING"})
+        await uploads.delete_upload(deps.stores, upload["_id"], only_pending=True)
 
 
-async def _pending_uploads(deps: Deps, owner_id: ObjectId, ids: list[ObjectId]) -> dict:
+async def _pending_uploads(
+    deps: Deps, owner_id: ObjectId, ids: list[ObjectId]
+) -> dict[ObjectId, UploadDoc]:
     if len(set(ids)) != len(ids):
         raise BadInput("The same upload is used twice")
-    db = deps.stores.db
-    found = {d["_id"]: d async for d in db.uploads.find({"_id": {"$in": ids}})}
+    found = await uploads.uploads_by_id(deps.stores, ids)
     now = datetime.now(UTC)
     for index, upload_id in enumerate(ids):
         doc = found.get(upload_id)
         # Another user's upload is reported exactly like a missing one: ids reveal nothing.
         if doc is None or doc["owner_id"] != owner_id:
             raise BadInput(f"media[{index}]: no such upload", index=index)
-        if doc["status"] != "PENDING":
+        if doc["status"] != UploadStatus.PENDING:
             raise BadInput(f"media[{index}]: this upload is already used by a post", index=index)
         if doc["expires_at"] <= now:
             await _discard_upload(deps, doc)
@@ -113,13 +116,13 @@ async def _pending_uploads(deps: Deps, owner_id: ObjectId, ids: list[ObjectId]) 
 
 
 async def probe_all(
-    deps: Deps, owner_id: ObjectId, media: list[MediaArg], uploads: dict
+    deps: Deps, owner_id: ObjectId, media: list[MediaArg], pending: dict[ObjectId, UploadDoc]
 ) -> list[tuple[Probe, bytes | None]]:
     """Check every item's bytes; returns each probe and, for multipart items, the bytes."""
     limits = MediaLimits.from_settings(deps.stores.settings)
     out: list[tuple[Probe, bytes | None]] = []
     for index, item in enumerate(media):
-        upload = uploads.get(item.upload_id) if item.upload_id else None
+        upload = pending.get(item.upload_id) if item.upload_id else None
         try:
             if upload is not None:
                 data = await read_upload(deps.stores, upload["key"], limits.max_bytes)
@@ -160,9 +163,8 @@ async def create_post(
     media: list[MediaArg],
     caption: str | None = None,
     location: LocationArg | None = None,
-) -> dict:
+) -> PostDoc:
     stores = deps.stores
-    db = stores.db
     if not 1 <= len(media) <= MAX_MEDIA:
         raise BadInput(
             f"A post has 1 to {MAX_MEDIA} media items, not {len(media)}",
@@ -175,10 +177,10 @@ async def create_post(
     text, hashtags, mentions = check_caption(caption)
     place = check_location(location)
     upload_ids = [m.upload_id for m in media if m.upload_id is not None]
-    uploads = await _pending_uploads(deps, author_id, upload_ids)
+    pending = await _pending_uploads(deps, author_id, upload_ids)
     # Counted before the expensive part, after the checks that cost nothing.
     await check_rate_limit(stores, "post", author_id)
-    probes = await probe_all(deps, author_id, media, uploads)
+    probes = await probe_all(deps, author_id, media, pending)
 
     now = datetime.now(UTC)
     post_id = ObjectId()
@@ -186,47 +188,41 @@ async def create_post(
     stored: list[ObjectId] = []
     try:
         for upload_id in upload_ids:
-            # Under the document's lock: FerretDB 1.x does not apply a filtered update
-            # atomically, and two posts must never claim one upload.
-            async with document_lock(stores, "uploads", upload_id):
-                result = await db.uploads.update_one(
-                    {"_id": upload_id, "owner_id": author_id, "status": "PENDING"},
-                    {"$set": {"status": "ATTACHED", "post_id": post_id, "attached_at": now}},
-                )
-            if result.modified_count != 1:
+            if not await uploads.claim_upload(stores, upload_id, author_id, post_id, now):
                 raise Conflict("An upload was used by another post at the same time")
             claimed.append(upload_id)
         items = []
         for item, (found, data) in zip(media, probes, strict=True):
             if item.upload_id is not None:
-                upload = uploads[item.upload_id]
+                upload = pending[item.upload_id]
                 items.append(media_item(found, upload["key"], upload["_id"]))
                 continue
             upload_id = ObjectId()
             key = upload_key(author_id, upload_id)
             # The record first, so the sweeper never takes the object for a stray.
-            await db.uploads.insert_one(
+            await uploads.insert_upload(
+                stores,
                 {
                     "_id": upload_id,
                     "owner_id": author_id,
                     "key": key,
                     "content_type": f"{found.type.lower()}/{found.kind}",
                     "size": len(data or b""),
-                    "status": "ATTACHED",
+                    "status": UploadStatus.ATTACHED,
                     "post_id": post_id,
                     "created_at": now,
                     "attached_at": now,
                     "expires_at": now,
-                }
+                },
             )
             stored.append(upload_id)
             await stores.objects.put(key, data or b"", "application/octet-stream")
             items.append(media_item(found, key, upload_id))
         loc = await upsert_location(stores, place.name, place.lat, place.lng) if place else None
-        doc = {
+        doc: PostDoc = {
             "_id": post_id,
             "author_id": author_id,
-            "status": "PROCESSING",
+            "status": PostStatus.PROCESSING,
             "failure_reason": None,
             "caption": text,
             "hashtags": hashtags,
@@ -240,7 +236,7 @@ async def create_post(
             "published_at": None,
             "updated_at": now,
         }
-        await db.posts.insert_one(doc)
+        await posts.insert_post(stores, doc)
     except BaseException:
         await _undo(deps, author_id, claimed, stored)
         raise
@@ -253,15 +249,11 @@ async def create_post(
 async def _undo(
     deps: Deps, author_id: ObjectId, claimed: list[ObjectId], stored: list[ObjectId]
 ) -> None:
-    db = deps.stores.db
     try:
         if claimed:
-            await db.uploads.update_many(
-                {"_id": {"$in": claimed}},
-                {"$set": {"status": "PENDING", "post_id": None}, "$unset": {"attached_at": ""}},
-            )
+            await uploads.release_uploads(deps.stores, claimed)
         if stored:
             await deps.stores.objects.delete_many([upload_key(author_id, u) for u in stored])
-            await db.uploads.delete_many({"_id": {"$in": stored}})
+            await uploads.delete_uploads(deps.stores, stored)
     except Exception:  # the original error matters more; the sweeper collects the rest
         log.exception("could not undo a failed createPost")

@@ -13,6 +13,7 @@ from bson import ObjectId
 
 from core.errors import BadInput
 from core.events import Deps
+from datastore.uploads import UploadDoc, UploadStatus, insert_upload
 from media.probe import ACCEPTED_CONTENT_TYPES
 from services.media_objects import upload_key
 
@@ -49,18 +50,18 @@ async def create_upload_url(
     ttl = timedelta(seconds=settings.upload_url_ttl_seconds)
     upload_id = ObjectId()
     key = upload_key(owner_id, upload_id)
-    doc = {
+    doc: UploadDoc = {
         "_id": upload_id,
         "owner_id": owner_id,
         "key": key,
         "content_type": content_type,
         "size": size,
-        "status": "PENDING",
+        "status": UploadStatus.PENDING,
         "post_id": None,
         "created_at": now,
         "expires_at": now + ttl,
     }
-    await stores.db.uploads.insert_one(doc)
+    await insert_upload(stores, doc)
     url = stores.objects.presigned_put(key, ttl)
     # The declared type is a hint for storage only: the pipeline decides from the bytes.
     return UploadTicket(upload_id, url, {"Content-Type": content_type}, doc["expires_at"])

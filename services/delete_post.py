@@ -9,7 +9,8 @@ from bson import ObjectId
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
-from datastore.doc_lock import document_lock
+from datastore import posts, uploads
+from datastore.posts import PostStatus
 from services.media_objects import delete_objects, item_keys, post_prefix
 from services.post_counters import count_post
 
@@ -18,21 +19,20 @@ log = logging.getLogger(__name__)
 
 async def delete_post(deps: Deps, viewer_id: ObjectId, post_id: ObjectId) -> bool:
     stores = deps.stores
-    found = await stores.db.posts.find_one({"_id": post_id}, projection={"author_id": 1})
+    found = await posts.find_post(stores, post_id, projection={"author_id": 1})
     if found is None:
         raise NotFound("No such post")
     if found["author_id"] != viewer_id:
         raise Forbidden("Only the author can delete a post")
-    async with document_lock(stores, "posts", post_id):
-        post = await stores.db.posts.find_one_and_delete({"_id": post_id, "author_id": viewer_id})
+    post = await posts.delete_authored(stores, post_id, viewer_id)
     if post is None:
         raise NotFound("No such post")  # a concurrent delete won
-    if post["status"] == "READY":
+    if post["status"] == PostStatus.READY:
         await count_post(stores, post, -1)
     keys = [k for item in post.get("media") or () for k in item_keys(item)]
     try:
         await delete_objects(stores, keys, [post_prefix(post_id)])
-        await stores.db.uploads.delete_many({"post_id": post_id})
+        await uploads.delete_post_uploads(stores, post_id)
     except Exception:
         # The post is gone either way; the worker retries the objects.
         log.exception("deleting objects of post %s failed; handing over to the worker", post_id)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Final
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
-from datastore.doc_lock import document_lock
+from datastore import posts
+from datastore.posts import PostDoc, PostStatus
 from services.create_post import LocationArg, check_caption, check_location
 from services.post_counters import recount_edit, upsert_location
 
@@ -32,9 +32,9 @@ async def edit_post(
     *,
     caption: str | _Keep | None = KEEP,
     location: LocationArg | _Keep | None = KEEP,
-) -> dict:
+) -> PostDoc:
     stores = deps.stores
-    found = await stores.db.posts.find_one({"_id": post_id}, projection={"author_id": 1})
+    found = await posts.find_post(stores, post_id, projection={"author_id": 1})
     if found is None:
         raise NotFound("No such post")
     if found["author_id"] != viewer_id:
@@ -49,16 +49,11 @@ async def edit_post(
         changes["location"] = (
             await upsert_location(stores, place.name, place.lat, place.lng) if place else None
         )
-    async with document_lock(stores, "posts", post_id):
-        before = await stores.db.posts.find_one_and_update(
-            {"_id": post_id, "author_id": viewer_id},
-            {"$set": changes},
-            return_document=ReturnDocument.BEFORE,
-        )
+    before = await posts.update_authored(stores, post_id, viewer_id, changes)
     if before is None:
         raise NotFound("No such post")
-    after = {**before, **changes}
-    if before["status"] == "READY":
+    after: PostDoc = {**before, **changes}
+    if before["status"] == PostStatus.READY:
         await recount_edit(stores, before, after)
     await emit("post.edited", deps, post_id=post_id, author_id=viewer_id)
     return after

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from bson import ObjectId
 
 from core.errors import NotFound
+from datastore.posts import find_post
 from datastore.stores import Stores
-from services.visibility import can_see_content
+from services.visibility import can_view_post
 
 COMMENT_MAX_CHARS = 2200
 SHARE_MAX_RECIPIENTS = 20
@@ -32,20 +33,14 @@ def from_ms(ms: int) -> datetime:
 
 
 async def may_see_post(stores: Stores, viewer: ObjectId | None, post: dict) -> bool:
-    """May `viewer` see `post`? Only READY posts exist for anyone but their author, and the
-    author's account rules (private, blocks) decide the rest."""
-    if post.get("status") != "READY" and viewer != post.get("author_id"):
-        return False
-    author = await stores.db.users.find_one({"_id": post["author_id"]})
-    if author is None:
-        return False
-    return await can_see_content(stores, viewer, author)
+    """May `viewer` see `post`? (services/visibility.py decides.)"""
+    return await can_view_post(stores, viewer, post)
 
 
 async def load_visible_post(stores: Stores, viewer: ObjectId | None, post_id: ObjectId) -> dict:
     """The post, if `viewer` may see it; NOT_FOUND otherwise (a hidden post is not confirmed to
     exist)."""
-    post = await stores.db.posts.find_one({"_id": post_id})
+    post = await find_post(stores, post_id)
     if post is None or not await may_see_post(stores, viewer, post):
         raise NotFound("Post not found")
     return post

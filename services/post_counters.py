@@ -4,40 +4,32 @@ or delete that they count, and only when that write actually happened, so they s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from bson import ObjectId
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
-from datastore.doc_lock import document_lock, update_document
+from datastore import hashtags, locations
+from datastore.doc_lock import update_document
+from datastore.posts import PostDoc, PostLocation
 from datastore.stores import Stores
 from services.text import normalize_location_name
 
 
 async def _inc_hashtags(stores: Stores, names: list[str], delta: int) -> None:
-    now = datetime.now(UTC)
-    for name in names:
-        update: dict = {"$inc": {"post_count": delta}}
-        if delta > 0:
-            update["$set"] = {"last_used_at": now}
-        async with document_lock(stores, "hashtags", name):  # type: ignore[arg-type]
-            await stores.db.hashtags.update_one({"_id": name}, update, upsert=delta > 0)
+    await hashtags.add_to_count(stores, names, delta)
 
 
-async def _inc_location(stores: Stores, location: dict | None, delta: int) -> None:
+async def _inc_location(stores: Stores, location: PostLocation | None, delta: int) -> None:
     if location and location.get("id"):
-        await update_document(stores, "locations", location["id"], {"$inc": {"post_count": delta}})
+        await locations.add_to_count(stores, location["id"], delta)
 
 
-async def count_post(stores: Stores, post: dict, delta: int) -> None:
+async def count_post(stores: Stores, post: PostDoc, delta: int) -> None:
     """Count (+1, on READY) or uncount (-1, on deleting a READY post) a post everywhere."""
     await update_document(stores, "users", post["author_id"], {"$inc": {"post_count": delta}})
     await _inc_hashtags(stores, post.get("hashtags") or [], delta)
     await _inc_location(stores, post.get("location"), delta)
 
 
-async def recount_edit(stores: Stores, before: dict, after: dict) -> None:
+async def recount_edit(stores: Stores, before: PostDoc, after: PostDoc) -> None:
     """Move a READY post's counts from its old hashtags/location to its new ones."""
     old, new = set(before.get("hashtags") or []), set(after.get("hashtags") or [])
     await _inc_hashtags(stores, [t for t in after.get("hashtags") or [] if t not in old], 1)
@@ -55,33 +47,15 @@ def place_key(name: str, lat: float | None, lng: float | None) -> str:
     return normalize_location_name(name) + coords
 
 
-async def upsert_location(stores: Stores, name: str, lat: float | None, lng: float | None) -> dict:
+async def upsert_location(
+    stores: Stores, name: str, lat: float | None, lng: float | None
+) -> PostLocation:
     """The `locations` document of a place, created on first use (post_count 0 until a post
     there becomes READY). Returns the post's embedded {id, name, lat, lng}."""
     key = place_key(name, lat, lng)
-    insert = {
-        "name": name,
-        "name_key": normalize_location_name(name),
-        "lat": lat,
-        "lng": lng,
-        "post_count": 0,
-        "created_at": datetime.now(UTC),
-    }
-    for _ in range(3):
-        try:
-            doc = await stores.db.locations.find_one_and_update(
-                {"place_key": key},
-                {"$setOnInsert": insert},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-            break
-        except DuplicateKeyError:  # a concurrent first use of the same place won
-            continue
-    else:  # pragma: no cover - three lost races in a row
-        doc = await stores.db.locations.find_one({"place_key": key})
+    doc = await locations.upsert_place(stores, key, name, normalize_location_name(name), lat, lng)
     return {"id": doc["_id"], "name": doc["name"], "lat": doc.get("lat"), "lng": doc.get("lng")}
 
 
-def location_id(post: dict) -> ObjectId | None:
+def location_id(post: PostDoc) -> ObjectId | None:
     return (post.get("location") or {}).get("id")

@@ -15,12 +15,12 @@ import logging
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 from saq import Queue
 
 from core.errors import BadInput
 from core.events import Deps, emit
-from datastore.doc_lock import document_lock
+from datastore import posts, uploads
+from datastore.posts import PostDoc
 from datastore.stores import Stores
 from media.images import ImageSet, process_photo
 from media.probe import MediaLimits
@@ -116,7 +116,7 @@ async def process_post_media(deps: Deps, post_id: ObjectId, *, final_attempt: bo
     """Render one post. Returns "ready", "failed" or "skipped" (not PROCESSING any more).
     Raises on a transient error unless this is the final attempt, so the job is retried."""
     stores = deps.stores
-    post = await stores.db.posts.find_one({"_id": post_id, "status": "PROCESSING"})
+    post = await posts.find_processing(stores, post_id)
     if post is None:
         return "skipped"
     try:
@@ -134,12 +134,7 @@ async def process_post_media(deps: Deps, post_id: ObjectId, *, final_attempt: bo
         return "failed"
 
     now = datetime.now(UTC)
-    async with document_lock(stores, "posts", post_id):
-        ready = await stores.db.posts.find_one_and_update(
-            {"_id": post_id, "status": "PROCESSING"},
-            {"$set": {"media": media, "status": "READY", "published_at": now, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
-        )
+    ready = await posts.mark_ready(stores, post_id, media, now)
     if ready is None:
         # Deleted (or failed) while rendering: its renditions must not outlive it.
         await delete_objects(stores, [], [post_prefix(post_id)])
@@ -151,25 +146,15 @@ async def process_post_media(deps: Deps, post_id: ObjectId, *, final_attempt: bo
     return "ready"
 
 
-async def _drop_originals(stores: Stores, post: dict) -> None:
+async def _drop_originals(stores: Stores, post: PostDoc) -> None:
     keys = [item["upload_key"] for item in post["media"] if item.get("upload_key")]
     await stores.objects.delete_many(keys)
-    await stores.db.uploads.delete_many({"post_id": post["_id"]})
+    await uploads.delete_post_uploads(stores, post["_id"])
 
 
-async def fail_post(stores: Stores, post: dict, reason: str) -> None:
+async def fail_post(stores: Stores, post: PostDoc, reason: str) -> None:
     post_id = post["_id"]
-    async with document_lock(stores, "posts", post_id):
-        await stores.db.posts.update_one(
-            {"_id": post_id, "status": "PROCESSING"},
-            {
-                "$set": {
-                    "status": "FAILED",
-                    "failure_reason": reason,
-                    "updated_at": datetime.now(UTC),
-                }
-            },
-        )
+    await posts.mark_failed(stores, post_id, reason)
     await delete_objects(stores, [], [post_prefix(post_id)])
     await _drop_originals(stores, post)
     log.warning("post %s failed: %s", post_id, reason)

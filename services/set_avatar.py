@@ -7,14 +7,13 @@ right here (in a thread) and the caller gets the finished avatar back, not a PRO
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
 from core.errors import BadInput, NotFound
 from core.events import Deps
-from datastore.doc_lock import document_lock
+from datastore.accounts import replace_avatar
+from datastore.uploads import delete_upload
 from media.images import process_avatar
 from media.probe import MediaLimits, probe
 from services.create_post import _discard_upload, _pending_uploads
@@ -37,7 +36,7 @@ async def set_avatar(deps: Deps, user_id: ObjectId, upload_id: ObjectId) -> dict
         raise
     # The original still carries its metadata; only the renditions are kept.
     await deps.stores.objects.delete_many([upload["key"]])
-    await deps.stores.db.uploads.delete_one({"_id": upload_id})
+    await delete_upload(deps.stores, upload_id)
     return item
 
 
@@ -83,13 +82,7 @@ async def _set_from_bytes(deps: Deps, user_id: ObjectId, data: bytes, limits: Me
 
 async def _replace(deps: Deps, user_id: ObjectId, item: dict | None) -> None:
     stores = deps.stores
-    async with document_lock(stores, "users", user_id):
-        before = await stores.db.users.find_one_and_update(
-            {"_id": user_id},
-            {"$set": {"avatar": item, "updated_at": datetime.now(UTC)}},
-            # No projection: FerretDB 1.24's findAndModify does not implement `fields`.
-            return_document=ReturnDocument.BEFORE,
-        )
+    before = await replace_avatar(stores, user_id, item)
     if before is None:
         raise NotFound("No such user")
     await stores.objects.delete_many(item_keys(before.get("avatar")))

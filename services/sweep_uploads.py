@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from saq import Queue
 
+from datastore import posts, uploads
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -26,48 +27,31 @@ STUCK_PROCESSING_AGE = timedelta(minutes=15)
 async def _restart_stuck_posts(stores: Stores, queue: Queue, now: datetime) -> int:
     from services.process_post_media import enqueue_processing
 
-    count = 0
-    async for post in stores.db.posts.find(
-        {"status": "PROCESSING", "created_at": {"$lt": now - STUCK_PROCESSING_AGE}},
-        projection={"_id": 1},
-    ).limit(500):
+    stuck = await posts.stuck_processing_ids(stores, now - STUCK_PROCESSING_AGE, limit=500)
+    for post_id in stuck:
         # Keyed by post: a job that is in fact still queued or running is left alone.
-        await enqueue_processing(queue, post["_id"])
-        count += 1
-    return count
+        await enqueue_processing(queue, post_id)
+    return len(stuck)
 
 
 async def sweep_uploads(
     stores: Stores, now: datetime | None = None, queue: Queue | None = None
 ) -> dict[str, int]:
     now = now or datetime.now(UTC)
-    db = stores.db
     restarted = await _restart_stuck_posts(stores, queue, now) if queue is not None else 0
-    expired = [
+    expired = await uploads.expired_pending(stores, now - GRACE)
+    orphaned = [
         doc
-        async for doc in db.uploads.find(
-            {"status": "PENDING", "expires_at": {"$lt": now - GRACE}},
-            projection={"key": 1},
-        )
+        for doc in await uploads.attached_before(stores, now - ATTACHED_ORPHAN_AGE)
+        if not await posts.post_exists(stores, doc["post_id"])
     ]
-    orphaned = []
-    async for doc in db.uploads.find(
-        {"status": "ATTACHED", "attached_at": {"$lt": now - ATTACHED_ORPHAN_AGE}},
-        projection={"key": 1, "post_id": 1},
-    ):
-        if await db.posts.find_one({"_id": doc["post_id"]}, projection={"_id": 1}) is None:
-            orphaned.append(doc)
     gone = expired + orphaned
     # Objects first: a record without its object is harmless, the reverse is an orphan.
     await stores.objects.delete_many([d["key"] for d in gone])
-    if expired:
-        await db.uploads.delete_many(
-            {"_id": {"$in": [d["_id"] for d in expired]}, "status": "PENDING"}
-        )
-    if orphaned:
-        await db.uploads.delete_many({"_id": {"$in": [d["_id"] for d in orphaned]}})
+    await uploads.delete_uploads(stores, [d["_id"] for d in expired], only_pending=True)
+    await uploads.delete_uploads(stores, [d["_id"] for d in orphaned])
     # Objects under uploads/ with no record at all (their record was swept or never written).
-    known = {d["key"] async for d in db.uploads.find({}, projection={"key": 1})}
+    known = await uploads.all_keys(stores)
     strays = [k for k in await stores.objects.list_keys("uploads/") if k not in known]
     await stores.objects.delete_many(strays)
     counts = {

@@ -2,7 +2,8 @@
 
 A user's posts, followers and following are visible to everyone for a public account, and for a
 private account only to the owner and approved followers. Blocking (either direction) hides
-everything.
+everything. A post is visible when it is READY and its author's content is (`can_view_post`);
+its author always sees it. `visible_posts` is the batched form, for lists.
 
 Reads go to Redis (datastore/graph.py): the viewer's block set (SMISMEMBER) and the follow
 zsets, verified against the exact counters on the user documents, so no MongoDB scan happens
@@ -11,12 +12,14 @@ on FerretDB.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bson import ObjectId
 
 from core.errors import Forbidden
 from datastore import graph
+from datastore.doc_cache import user_cache
+from datastore.posts import READY, PostDoc
 from datastore.stores import Stores
 
 
@@ -76,3 +79,37 @@ async def visible_owner_ids(
         if oid == viewer or (oid not in blocked and (not o.get("is_private") or oid in followed)):
             visible.add(oid)
     return visible
+
+
+def viewable_status(post: PostDoc, viewer: ObjectId | None) -> bool:
+    """Only READY posts exist for anyone but their author."""
+    return post.get("status") == READY or post.get("author_id") == viewer
+
+
+async def can_view_post(
+    stores: Stores, viewer: ObjectId | None, post: PostDoc, author: dict | None = None
+) -> bool:
+    """May `viewer` see `post`? `author`: its author's document when at hand (else read
+    through the document cache). A missing author hides the post."""
+    if not viewable_status(post, viewer):
+        return False
+    if author is None:
+        [author] = await user_cache(stores).get_many([post["author_id"]])
+        if author is None:
+            return False
+    return await can_see_content(stores, viewer, author)
+
+
+async def visible_posts(
+    stores: Stores, viewer: ObjectId | None, posts: Sequence[PostDoc | None]
+) -> list[PostDoc | None]:
+    """Batched `can_view_post`: each of `posts` if `viewer` may see it, else None, in order.
+    One cached read of the authors and the few Redis calls of `visible_owner_ids`, whatever
+    the number of posts."""
+    author_ids = list({p["author_id"] for p in posts if p is not None})
+    authors = [u for u in await user_cache(stores).get_many(author_ids) if u is not None]
+    visible = await visible_owner_ids(stores, viewer, authors)
+    return [
+        p if p is not None and p["author_id"] in visible and viewable_status(p, viewer) else None
+        for p in posts
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
 
@@ -18,8 +18,17 @@ from bson import ObjectId
 OnJoined = Callable[[], Awaitable[None]]
 
 
+T = TypeVar("T")
+
+
 class Backend(Protocol):
     name: str
+
+    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+        """Run one driver write the repository shapes itself (a filtered find-and-modify, an
+        upsert); FerretDB retries it when SQLite reports the database busy. Only for writes
+        that are safe to repeat after an error (each is one atomic statement there)."""
+        ...
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
         """Insert `doc`; returns its `_id`. Raises DuplicateKeyError on a unique index."""

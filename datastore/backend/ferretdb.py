@@ -87,6 +87,9 @@ class FerretBackend:
             if not keep_cached:
                 await DocCache(self._stores, collection).invalidate([doc_id])
 
+    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+        return await retry_busy(op)
+
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
         body = dict(doc)
         return (await retry_busy(lambda: self._coll(collection).insert_one(body))).inserted_id

@@ -3,10 +3,10 @@ command with MongoDB's own operators. No locks, no pending deltas, no retries.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -17,6 +17,9 @@ from datastore.doc_cache import DocCache
 
 if TYPE_CHECKING:
     from datastore.stores import Stores
+
+
+T = TypeVar("T")
 
 
 def _now() -> datetime:
@@ -35,6 +38,9 @@ class MongoBackend:
 
     async def _uncache(self, collection: str, doc_id: Any) -> None:
         await DocCache(self._stores, collection).invalidate([doc_id])
+
+    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+        return await op()
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
         return (await self._coll(collection).insert_one(dict(doc))).inserted_id
