@@ -10,6 +10,7 @@ from bson import ObjectId
 from core.errors import BadInput, Forbidden
 from core.events import Deps, emit
 from datastore import graph
+from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
 from services.rate_limits import check_rate_limit
 
@@ -19,7 +20,7 @@ FollowStatus = Literal["FOLLOWING", "REQUESTED"]
 @dataclass(frozen=True, slots=True)
 class FollowResult:
     status: FollowStatus
-    user: dict
+    user: UserDoc
 
 
 async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> FollowResult:
