@@ -36,6 +36,5 @@ async def unblock_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> 
         raise BadInput("You cannot unblock yourself", argument="userId")
     await load_viewer(stores, viewer_id)
     target = await load_user(stores, target_id)
-    if await graph.remove_block(stores, viewer_id, target_id):
-        await emit("user.unblocked", deps, blocker_id=viewer_id, blocked_id=target_id)
+    await graph.remove_block(stores, viewer_id, target_id)
     return target
