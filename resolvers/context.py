@@ -11,6 +11,7 @@ from bson import ObjectId
 from saq import Queue
 
 from core.errors import Unauthenticated
+from core.observers import NO_OBSERVERS, Observers
 from datastore.stores import Stores
 from services.tokens import bearer_token, decode_access_token
 
@@ -28,10 +29,12 @@ class Context:
         authorization: str | None = None,
         client_address: str | None = None,
         request_id: str | None = None,
+        observers: Observers = NO_OBSERVERS,
     ) -> None:
         self.stores = stores
         self.settings = stores.settings
         self.queue = queue
+        self.observers = observers
         self.request = request
         self.response = response
         self.client_address = client_address

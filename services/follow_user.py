@@ -45,7 +45,6 @@ async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> F
             if await graph.blocked_among(stores, viewer_id, [target_id]):
                 await graph.remove_request(stores, viewer_id, target_id)
                 raise Forbidden("You cannot follow this account")
-            # Not in core/events.py's list yet; notifications may listen for FOLLOW_REQUEST.
             await emit("user.follow_requested", deps, requester_id=viewer_id, target_id=target_id)
         return FollowResult("REQUESTED", target)
     if await graph.create_follow(stores, viewer_id, target_id):
