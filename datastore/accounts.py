@@ -88,9 +88,11 @@ def new_user_document(
 # --- reads and writes ---------------------------------------------------------------------
 
 
-async def find_user(stores: Stores, user_id: ObjectId) -> UserDoc | None:
+async def find_user(
+    stores: Stores, user_id: ObjectId, projection: dict[str, int] | None = None
+) -> UserDoc | None:
     """A primary-key read (the one FerretDB pushes down)."""
-    return await stores.db.users.find_one({"_id": user_id})
+    return await stores.db.users.find_one({"_id": user_id}, projection=projection)
 
 
 async def find_by_login(stores: Stores, login: str) -> UserDoc | None:

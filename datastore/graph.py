@@ -33,7 +33,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import cursor_codec
 from core.pagination import Page
 from datastore.accounts import UserDoc, move_counters, pair_id, user_counter
 from datastore.doc_cache import user_cache
@@ -318,7 +318,7 @@ async def graph_page(
             key, "+inf", "-inf", start=0, num=first + 1, withscores=True
         )
     else:
-        payload = decode_cursor(kind, after)
+        payload = cursor_codec(stores.settings).decode(kind, after)
         try:
             score, member = float(payload[0]), str(payload[1])
         except (TypeError, ValueError, IndexError, KeyError):
@@ -333,9 +333,10 @@ async def graph_page(
         )
     has_next = len(rows) > first
     rows = rows[:first]
+    cursors = cursor_codec(stores.settings)
     return Page(
         [ObjectId(m) for m, _ in rows],
-        [encode_cursor(kind, [s, m]) for m, s in rows],
+        [cursors.encode(kind, [s, m]) for m, s in rows],
         has_next,
     )
 
@@ -392,7 +393,7 @@ async def requests_page(
     """Pending requests to `target`, newest first; items are requester ids."""
     query: dict = {"target_id": target}
     if after is not None:
-        payload = decode_cursor("followRequests", after)
+        payload = cursor_codec(stores.settings).decode("followRequests", after)
         try:
             when = datetime.fromtimestamp(float(payload[0]) / 1000, UTC)
             last = ObjectId(payload[1])
@@ -412,9 +413,13 @@ async def requests_page(
     ]
     has_next = len(docs) > first
     docs = docs[:first]
+    cursors = cursor_codec(stores.settings)
     return Page(
         [d["requester_id"] for d in docs],
-        [encode_cursor("followRequests", [score_of(d["created_at"]), str(d["_id"])]) for d in docs],
+        [
+            cursors.encode("followRequests", [score_of(d["created_at"]), str(d["_id"])])
+            for d in docs
+        ],
         has_next,
     )
 

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
-from core.cursor import clamp_first
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps
 from core.ids import decode_id
@@ -146,7 +145,7 @@ async def resolve_graph_list(
 ) -> Page[UserDoc]:
     """followers / following: private accounts' lists only for approved followers and the
     owner; blocked either way, for no one of the pair."""
-    size = clamp_first(first)
+    size = ctx.cursors.clamp_first(first)
     await require_content_access(ctx.stores, ctx.viewer_id, owner)
     return await _hydrate(ctx, await graph.graph_page(ctx.stores, owner, kind, size, after))
 
@@ -154,7 +153,7 @@ async def resolve_graph_list(
 async def resolve_follow_requests(
     ctx: Context, owner: UserDoc, first: int | None, after: str | None
 ) -> Page[UserDoc]:
-    size = clamp_first(first)
+    size = ctx.cursors.clamp_first(first)
     if ctx.require_viewer() != owner["_id"]:
         raise Forbidden("Only the account owner sees its follow requests")
     return await _hydrate(ctx, await graph.requests_page(ctx.stores, owner["_id"], size, after))

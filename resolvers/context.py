@@ -10,6 +10,7 @@ from aiodataloader import DataLoader
 from bson import ObjectId
 from saq import Queue
 
+from core.cursor import CursorCodec, cursor_codec
 from core.errors import Unauthenticated
 from core.observers import NO_OBSERVERS, Observers
 from datastore.stores import Stores
@@ -33,6 +34,7 @@ class Context:
     ) -> None:
         self.stores = stores
         self.settings = stores.settings
+        self.cursors: CursorCodec = cursor_codec(stores.settings)
         self.queue = queue
         self.observers = observers
         self.request = request
