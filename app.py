@@ -1,7 +1,8 @@
 """The Photogram ASGI app: GraphQL (HTTP, WebSocket subscriptions, GraphiQL), health endpoints.
 
-`create_app()` builds an app for given settings (tests use their own database and key prefix);
-`app` is the instance uvicorn serves.
+`create_app(settings)` builds an app for given settings (tests use their own database and key
+prefix); uvicorn serves `create_default_app`, a factory (`photogram serve`), so importing this
+module builds nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.settings import Settings, get_settings
 from datastore.health import check_dependencies
 from datastore.stores import Stores, open_stores, prepare_stores
 from gateway.csrf import MultipartCsrfGuard
+from gateway.event_metrics import install_metrics, metrics_observers
 from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
 from gateway.request_id import RequestIdMiddleware
 from gateway.setup import gateway_middleware, metrics_route
@@ -47,6 +49,7 @@ class PhotogramGraphQL(GatewayGraphQL):
         return Context(
             app_state.stores,
             app_state.queue,
+            observers=app_state.observers,
             request=request,
             response=response,
             authorization=None if is_ws else request.headers.get("authorization"),
@@ -95,6 +98,7 @@ def tune_gc(settings: Settings) -> None:
 def create_app(settings: Settings | None = None, **store_options: Any) -> Starlette:
     """`store_options` go to `open_stores` (tests attach command counters there)."""
     settings = settings or get_settings()
+    install_metrics()
     schema = build_schema(settings)
     graphql = PhotogramGraphQL(
         schema,
@@ -149,13 +153,13 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.settings = settings
+    app.state.observers = metrics_observers()
     return app
 
 
-def _default_app() -> Starlette:
+def create_default_app() -> Starlette:
+    """The app for the environment's settings, as `photogram serve` runs it (uvicorn's
+    `factory=True`: each worker process calls this once)."""
     settings = get_settings()
     configure_logging(settings.log_level)
     return create_app(settings)
-
-
-app = _default_app()

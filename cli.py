@@ -13,7 +13,8 @@ def _serve(host: str, port: int, workers: int) -> int:
     import uvicorn
 
     uvicorn.run(
-        "app:app",
+        "app:create_default_app",
+        factory=True,
         host=host,
         port=port,
         workers=workers,
@@ -25,8 +26,10 @@ def _serve(host: str, port: int, workers: int) -> int:
 
 
 def _worker() -> int:
+    from gateway.event_metrics import install_metrics
     from worker.main import main
 
+    install_metrics()
     main()
     return 0
 

@@ -41,7 +41,3 @@ class RateLimited(AppError):
     def __init__(self, message: str, retry_after: int, **extensions: Any) -> None:
         super().__init__(message, retryAfter=max(1, int(retry_after)), **extensions)
         self.retry_after = max(1, int(retry_after))
-
-
-class ServiceUnavailable(AppError):
-    code = "SERVICE_UNAVAILABLE"

@@ -1,4 +1,5 @@
-"""Account documents (`users`, `refresh_tokens`): indexes and small shared helpers.
+"""The `users` repository: its documents, queries and indexes (refresh tokens:
+datastore/refresh_tokens.py; the graph: datastore/graph.py).
 
 Shard keys for a sharded MongoDB cluster (docs/data-model.md repeats them):
   users           {_id: "hashed"}   every hot read is by _id; username/email lookups go through
@@ -6,22 +7,24 @@ Shard keys for a sharded MongoDB cluster (docs/data-model.md repeats them):
                                     collection must include the shard key, so at scale the
                                     uniqueness of username_lower / email moves to small
                                     lookup collections sharded by those fields).
-  refresh_tokens  {_id: "hashed"}   a token is always presented with its id; family revocation
-                                    is a rare scatter-gather.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from redis.exceptions import RedisError
 
+from datastore.doc_lock import document_lock, find_and_update_document, update_document
 from datastore.mongo import register_indexes
+from datastore.query_shapes import query
 from datastore.stores import Stores
 
 register_indexes(
@@ -29,20 +32,43 @@ register_indexes(
     [
         IndexModel([("username_lower", ASCENDING)], unique=True, name="username_lower_unique"),
         IndexModel([("email", ASCENDING)], unique=True, name="email_unique"),
+        # The search index's catch-up after a rebuild (search/index.py).
+        IndexModel([("updated_at", ASCENDING)], name="updated_at"),
     ],
 )
-register_indexes(
-    "refresh_tokens",
-    [
-        IndexModel([("family_id", ASCENDING)], name="family"),
-        IndexModel([("user_id", ASCENDING)], name="user"),
-    ],
-)
+_BY_USERNAME = query("users", "by_username", equality=["username_lower"])
+_BY_EMAIL = query("users", "by_email", equality=["email"])
+query("users", "private_among", equality=["_id", "is_private"])
+query("users", "all_users")
+query("users", "updated_since", range="updated_at")
+
+
+class UserDoc(TypedDict, total=False):
+    """A `users` document (docs/data-model.md). `total=False`: projections and documents
+    written by older code may lack fields; readers use `.get` for the optional ones."""
+
+    _id: ObjectId
+    username: str
+    username_lower: str
+    email: str
+    password_hash: str
+    full_name: str
+    bio: str
+    website: str | None
+    is_private: bool
+    is_verified: bool
+    avatar: dict[str, Any] | None  # written by services/set_avatar.py
+    follower_count: int
+    following_count: int
+    post_count: int
+    created_at: datetime
+    updated_at: datetime
+    last_active_at: datetime
 
 
 def new_user_document(
     username: str, email: str, password_hash: str, full_name: str, now: datetime
-) -> dict[str, Any]:
+) -> UserDoc:
     """A new account's `users` document (docs/data-model.md), counters at zero."""
     return {
         "username": username,
@@ -62,6 +88,74 @@ def new_user_document(
         "updated_at": now,
         "last_active_at": now,
     }
+
+
+# --- reads and writes ---------------------------------------------------------------------
+
+
+async def find_user(
+    stores: Stores, user_id: ObjectId, projection: dict[str, int] | None = None
+) -> UserDoc | None:
+    """A primary-key read (the one FerretDB pushes down)."""
+    return await stores.db.users.find_one({"_id": user_id}, projection=projection)
+
+
+async def find_by_login(stores: Stores, login: str) -> UserDoc | None:
+    """The account whose lowercased username, or (with an `@`) email, is `login`."""
+    field = _BY_EMAIL.equality[0] if "@" in login else _BY_USERNAME.equality[0]
+    return await stores.db.users.find_one({field: login})
+
+
+async def username_taken(stores: Stores, username_lower: str) -> bool:
+    found = await stores.db.users.find_one({"username_lower": username_lower}, {"_id": 1})
+    return found is not None
+
+
+async def email_taken(stores: Stores, email: str) -> bool:
+    return await stores.db.users.find_one({"email": email}, {"_id": 1}) is not None
+
+
+async def insert_user(stores: Stores, doc: UserDoc) -> ObjectId | None:
+    """Insert a new account, setting `doc["_id"]`. None when the username or email is taken
+    (the unique indexes decide races between registrations)."""
+    try:
+        result = await stores.backend.write(lambda: stores.db.users.insert_one(doc))
+    except DuplicateKeyError:
+        return None
+    doc["_id"] = result.inserted_id
+    return result.inserted_id
+
+
+async def set_user_fields(stores: Stores, user_id: ObjectId, fields: Mapping[str, Any]) -> bool:
+    """`$set` on one user, under its document lock. Returns whether the user exists."""
+    return await update_document(stores, "users", user_id, {"$set": dict(fields)})
+
+
+async def update_user_fields(
+    stores: Stores, user_id: ObjectId, fields: Mapping[str, Any]
+) -> UserDoc | None:
+    """`$set` on one user; returns the document after it (None: no such user)."""
+    return await find_and_update_document(stores, "users", user_id, {"$set": dict(fields)})
+
+
+async def move_counters(stores: Stores, user_id: ObjectId, deltas: Mapping[str, int]) -> bool:
+    """`$inc` the user's counters (follower_count, following_count, post_count)."""
+    return await update_document(stores, "users", user_id, {"$inc": dict(deltas)})
+
+
+async def raise_last_active(
+    stores: Stores, user_id: ObjectId, when: datetime, *, keep_cached: bool = False
+) -> bool:
+    """`$max` on `last_active_at`, so an older recorded time never undoes a newer one."""
+    return await update_document(
+        stores, "users", user_id, {"$max": {"last_active_at": when}}, keep_cached=keep_cached
+    )
+
+
+async def user_counter(stores: Stores, user_id: ObjectId, field: str) -> int | None:
+    """One counter of a user read from MongoDB (not the cache); None: no such user."""
+    doc = await stores.db.users.find_one({"_id": user_id}, projection={field: 1})
+    return None if doc is None else int(doc.get(field, 0))
 
 
 def pair_id(kind: str, a: ObjectId, b: ObjectId) -> ObjectId:
@@ -103,6 +197,7 @@ async def user_ids_by_username(stores: Stores, names: list[str]) -> dict[str, Ob
     ids = {n: ObjectId(i) for n, i in zip(names, cached, strict=True) if i}
     missing = [n for n in dict.fromkeys(names) if n not in ids]
     if missing:
+        # `$in` on a few names: the `by_username` shape.
         found = {
             doc["username_lower"]: doc["_id"]
             async for doc in stores.db.users.find(
@@ -115,18 +210,6 @@ async def user_ids_by_username(stores: Stores, names: list[str]) -> dict[str, Ob
 
 
 # --- reads and writes of `users` the posts, feed and search areas need ---------------------
-# (Imported here rather than at the top so this block merges as one appended hunk.)
-from datetime import UTC  # noqa: E402
-
-from pymongo import ReturnDocument  # noqa: E402
-
-from datastore.doc_lock import document_lock  # noqa: E402
-
-
-async def find_user(
-    stores: Stores, user_id: ObjectId, projection: dict[str, int] | None = None
-) -> dict | None:
-    return await stores.db.users.find_one({"_id": user_id}, projection=projection)
 
 
 async def replace_avatar(stores: Stores, user_id: ObjectId, item: dict | None) -> dict | None:

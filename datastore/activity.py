@@ -22,7 +22,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from datastore.doc_lock import update_document
+from datastore.accounts import raise_last_active
 from datastore.stores import Stores
 
 FLUSH_BATCH = 500
@@ -67,13 +67,7 @@ async def flush_activity(stores: Stores, batch: int = FLUSH_BATCH) -> int:
         when = datetime.fromtimestamp(at_ms / 1000, UTC)
         async with limit:
             try:
-                await update_document(
-                    stores,
-                    "users",
-                    ObjectId(user),
-                    {"$max": {"last_active_at": when}},
-                    keep_cached=True,
-                )
+                await raise_last_active(stores, ObjectId(user), when, keep_cached=True)
             except Exception:
                 await redis.sadd(unflushed_key(stores), user)
                 raise

@@ -27,18 +27,18 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import cursor_codec
 from core.pagination import Page
-from datastore.accounts import pair_id
+from datastore.accounts import UserDoc, move_counters, pair_id, user_counter
 from datastore.doc_cache import user_cache
-from datastore.doc_lock import update_document
 from datastore.mongo import register_indexes
+from datastore.query_shapes import query
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,40 @@ register_indexes(
         IndexModel([("blocked_id", ASCENDING)], name="blocked"),
     ],
 )
+# Existence checks and deletes go by `pair_id`, i.e. `_id`; these are the other reads.
+_FOLLOWERS_OF = query("follows", "followers_of", equality=["followee_id"])
+_FOLLOWING_OF = query("follows", "following_of", equality=["follower_id"])
+query(
+    "follow_requests",
+    "pending_for_target",
+    equality=["target_id"],
+    sort=[("created_at", DESCENDING), ("_id", DESCENDING)],
+)
+query("follow_requests", "all_for_target", equality=["target_id"], sort=[("created_at", ASCENDING)])
+# The block set is rebuilt from both directions: an `$or` of one shape per branch.
+query("blocks", "blocks_by", equality=["blocker_id"])
+query("blocks", "blocks_of", equality=["blocked_id"])
+
+
+class FollowDoc(TypedDict):
+    _id: ObjectId  # pair_id("follow", follower_id, followee_id)
+    follower_id: ObjectId
+    followee_id: ObjectId
+    created_at: datetime
+
+
+class FollowRequestDoc(TypedDict):
+    _id: ObjectId  # pair_id("follow_request", requester_id, target_id)
+    requester_id: ObjectId
+    target_id: ObjectId
+    created_at: datetime
+
+
+class BlockDoc(TypedDict):
+    _id: ObjectId  # pair_id("block", blocker_id, blocked_id)
+    blocker_id: ObjectId
+    blocked_id: ObjectId
+    created_at: datetime
 
 
 def now_ms_precision() -> datetime:
@@ -98,14 +132,10 @@ def score_of(when: datetime) -> float:
     return float(round(when.timestamp() * 1000))
 
 
-def _key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
-    return stores.keys(kind, user_id)
-
-
 def graph_key(stores: Stores, kind: GraphKind, user_id: ObjectId) -> str:
     """The `kind` zset of `user_id`, for readers that batch it into their own pipeline (the
     feed reader); call `ensure_graph_cache` when its size disagrees with the user's counter."""
-    return _key(stores, kind, user_id)
+    return stores.keys(kind, user_id)
 
 
 # --- edges ---------------------------------------------------------------------------------
@@ -139,20 +169,19 @@ async def create_follow(
     if not await _insert_edge(stores, "follows", "follow", fields, created):
         return False
     await asyncio.gather(
-        update_document(stores, "users", follower, {"$inc": {"following_count": 1}}),
-        update_document(stores, "users", followee, {"$inc": {"follower_count": 1}}),
+        move_counters(stores, follower, {"following_count": 1}),
+        move_counters(stores, followee, {"follower_count": 1}),
     )
     score = score_of(created)
     async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.zadd(_key(stores, "followers", followee), {str(follower): score})
-        pipe.zadd(_key(stores, "following", follower), {str(followee): score})
+        pipe.zadd(graph_key(stores, "followers", followee), {str(follower): score})
+        pipe.zadd(graph_key(stores, "following", follower), {str(followee): score})
         await pipe.execute()
     return True
 
 
 async def follow_exists(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
-    """A primary-key read of the edge. Edges inserted by other tools (random `_id`) are not
-    seen here; `create_follow` still refuses them through the unique index."""
+    """A primary-key read of the edge (every edge is written with its `pair_id`)."""
     found = await stores.db.follows.find_one(
         {"_id": pair_id("follow", follower, followee)}, projection={"_id": 1}
     )
@@ -164,34 +193,29 @@ async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) 
     edge_id = pair_id("follow", follower, followee)
     deleted = await stores.backend.delete_one("follows", {"_id": edge_id})
     if not deleted:
-        # Edges written by other tools (test factories, imports) carry a random _id.
-        deleted = await stores.backend.delete_one(
-            "follows", {"follower_id": follower, "followee_id": followee}
-        )
-    if not deleted:
         return False
     await asyncio.gather(
-        update_document(stores, "users", follower, {"$inc": {"following_count": -1}}),
-        update_document(stores, "users", followee, {"$inc": {"follower_count": -1}}),
+        move_counters(stores, follower, {"following_count": -1}),
+        move_counters(stores, followee, {"follower_count": -1}),
     )
     async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.zrem(_key(stores, "followers", followee), str(follower))
-        pipe.zrem(_key(stores, "following", follower), str(followee))
+        pipe.zrem(graph_key(stores, "followers", followee), str(follower))
+        pipe.zrem(graph_key(stores, "following", follower), str(followee))
         await pipe.execute()
     return True
 
 
 async def _rebuild_zset(stores: Stores, kind: GraphKind, user_id: ObjectId) -> None:
-    field, other = (
-        ("followee_id", "follower_id") if kind == "followers" else ("follower_id", "followee_id")
-    )
+    shape = _FOLLOWERS_OF if kind == "followers" else _FOLLOWING_OF
+    field = shape.equality[0]
+    other = "follower_id" if kind == "followers" else "followee_id"
     members = {
         str(doc[other]): score_of(doc["created_at"])
         async for doc in stores.db.follows.find(
             {field: user_id}, projection={other: 1, "created_at": 1}
         )
     }
-    key = _key(stores, kind, user_id)
+    key = graph_key(stores, kind, user_id)
     # DEL and ZADD in one MULTI, so readers never see a half-built set.
     async with stores.redis.pipeline(transaction=True) as pipe:
         pipe.delete(key)
@@ -209,18 +233,13 @@ async def rebuild_graph_cache(stores: Stores, user_id: ObjectId) -> None:
     )
 
 
-async def _expected_count(stores: Stores, kind: GraphKind, user_id: ObjectId) -> int | None:
-    doc = await stores.db.users.find_one({"_id": user_id}, projection={_COUNT_FIELD[kind]: 1})
-    return None if doc is None else int(doc.get(_COUNT_FIELD[kind], 0))
-
-
 async def ensure_graph_cache(
     stores: Stores, kind: GraphKind, user_id: ObjectId, expected: int | None = None
 ) -> None:
     """Make `kind:{user}` agree with MongoDB: compare its ZCARD with the user's exact counter
     (from `expected` when the caller has the document) and rebuild on a mismatch that persists
     after re-reading the counter (a follow between the two writes is a transient mismatch)."""
-    key = _key(stores, kind, user_id)
+    key = graph_key(stores, kind, user_id)
     card = await stores.redis.zcard(key)
     if expected is None:
         # The cached user document (dropped on every counter write) answers the common case
@@ -229,7 +248,7 @@ async def ensure_graph_cache(
         expected = None if cached is None else int(cached.get(_COUNT_FIELD[kind], 0))
     if expected is not None and card == expected:
         return
-    fresh = await _expected_count(stores, kind, user_id)
+    fresh = await user_counter(stores, user_id, _COUNT_FIELD[kind])
     if fresh is None or card == fresh:
         return
     # One rebuild at a time per set; others read the set as it is meanwhile.
@@ -250,7 +269,7 @@ async def _all_ids(
     *,
     verify: bool = True,
 ) -> list[ObjectId]:
-    key = _key(stores, kind, user_id)
+    key = graph_key(stores, kind, user_id)
     if verify or not await stores.redis.exists(key):
         await ensure_graph_cache(stores, kind, user_id, expected)
     members = await stores.redis.zrevrange(key, 0, -1)
@@ -270,7 +289,7 @@ async def follower_ids(
 async def follower_count(stores: Stores, user_id: ObjectId) -> int:
     """The size of `user_id`'s follower set: Redis only, unless the set was never built (or was
     lost), which `ensure_graph_cache` repairs from MongoDB first."""
-    key = _key(stores, "followers", user_id)
+    key = graph_key(stores, "followers", user_id)
     if not await stores.redis.exists(key):
         await ensure_graph_cache(stores, "followers", user_id)
     return int(await stores.redis.zcard(key))
@@ -282,7 +301,7 @@ async def following_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
 
 
 async def graph_page(
-    stores: Stores, owner: dict, kind: GraphKind, first: int, after: str | None
+    stores: Stores, owner: UserDoc, kind: GraphKind, first: int, after: str | None
 ) -> Page[ObjectId]:
     """One page of `owner`'s followers or following, newest first.
 
@@ -290,7 +309,7 @@ async def graph_page(
     (score desc, member desc) order, so follows and unfollows elsewhere in the list neither
     repeat nor skip rows already paged past."""
     await ensure_graph_cache(stores, kind, owner["_id"], int(owner.get(_COUNT_FIELD[kind], 0)))
-    key = _key(stores, kind, owner["_id"])
+    key = graph_key(stores, kind, owner["_id"])
     if first == 0:
         return Page([], [], False)
     if after is None:
@@ -298,7 +317,7 @@ async def graph_page(
             key, "+inf", "-inf", start=0, num=first + 1, withscores=True
         )
     else:
-        payload = decode_cursor(kind, after)
+        payload = cursor_codec(stores.settings).decode(kind, after)
         try:
             score, member = float(payload[0]), str(payload[1])
         except (TypeError, ValueError, IndexError, KeyError):
@@ -313,9 +332,10 @@ async def graph_page(
         )
     has_next = len(rows) > first
     rows = rows[:first]
+    cursors = cursor_codec(stores.settings)
     return Page(
         [ObjectId(m) for m, _ in rows],
-        [encode_cursor(kind, [s, m]) for m, s in rows],
+        [cursors.encode(kind, [s, m]) for m, s in rows],
         has_next,
     )
 
@@ -327,11 +347,11 @@ async def follow_scores(
     verified call `ensure_graph_cache` first."""
     if not others:
         return []
-    scores = await stores.redis.zmscore(_key(stores, kind, user_id), [str(o) for o in others])
+    scores = await stores.redis.zmscore(graph_key(stores, kind, user_id), [str(o) for o in others])
     return [s is not None for s in scores]
 
 
-async def is_following(stores: Stores, follower: ObjectId, followee: dict | ObjectId) -> bool:
+async def is_following(stores: Stores, follower: ObjectId, followee: UserDoc | ObjectId) -> bool:
     """Does `follower` follow `followee` (a user document, or an id)? Read from the followee's
     followers zset, verified against its counter."""
     if isinstance(followee, dict):
@@ -339,7 +359,7 @@ async def is_following(stores: Stores, follower: ObjectId, followee: dict | Obje
     else:
         followee_id, expected = followee, None
     await ensure_graph_cache(stores, "followers", followee_id, expected)
-    score = await stores.redis.zscore(_key(stores, "followers", followee_id), str(follower))
+    score = await stores.redis.zscore(graph_key(stores, "followers", followee_id), str(follower))
     return score is not None
 
 
@@ -371,7 +391,7 @@ async def requests_page(
     """Pending requests to `target`, newest first; items are requester ids."""
     query: dict = {"target_id": target}
     if after is not None:
-        payload = decode_cursor("followRequests", after)
+        payload = cursor_codec(stores.settings).decode("followRequests", after)
         try:
             when = datetime.fromtimestamp(float(payload[0]) / 1000, UTC)
             last = ObjectId(payload[1])
@@ -391,9 +411,13 @@ async def requests_page(
     ]
     has_next = len(docs) > first
     docs = docs[:first]
+    cursors = cursor_codec(stores.settings)
     return Page(
         [d["requester_id"] for d in docs],
-        [encode_cursor("followRequests", [score_of(d["created_at"]), str(d["_id"])]) for d in docs],
+        [
+            cursors.encode("followRequests", [score_of(d["created_at"]), str(d["_id"])])
+            for d in docs
+        ],
         has_next,
     )
 

@@ -14,6 +14,7 @@ from datastore.doc_cache import post_cache, user_cache
 from feed.keys import FeedKeys, score_of
 from feed.rebuild import ensure_authored
 from feed.timelines import Timelines
+from worker import jobs
 from worker.queue import enqueue
 
 
@@ -48,7 +49,7 @@ async def deliver_post(
     # The job gets the author and score, so it needs no MongoDB read of the post.
     await enqueue(
         deps.queue,
-        "fan_out_post",
+        jobs.FAN_OUT_POST,
         key=f"fanout:{post_id}",
         post_id=str(post_id),
         author_id=str(author_id),
@@ -69,7 +70,7 @@ async def retract_post(deps: Deps, *, post_id: ObjectId, author_id: ObjectId) ->
     await user_cache(stores).invalidate([author_id])  # post_count changed
     await enqueue(
         deps.queue,
-        "remove_post_from_timelines",
+        jobs.REMOVE_POST_FROM_TIMELINES,
         key=f"retract:{post_id}",
         post_id=str(post_id),
         author_id=str(author_id),

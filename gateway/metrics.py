@@ -1,7 +1,7 @@
 """Prometheus metrics and the helpers other code calls to feed them.
 
-Import-safe from any layer: this module uses prometheus-client only (no GraphQL), so services,
-loaders and the worker may call `count_action`, `observe_batch` and `observe_cache`.
+Lower layers do not import this module: the entry points hand its helpers down
+(gateway/event_metrics.py's `install_metrics` and `metrics_observers`).
 
 Labels stay low-cardinality: operation names are capped (`operation_label`), actions and caches
 are short fixed names chosen in code, and nothing is labelled by user or post id. Per-user and
@@ -137,9 +137,8 @@ def observe_cache(cache_name: str, hit: bool, count: int = 1) -> None:
 
 
 def count_action(action: str, amount: int = 1) -> None:
-    """Count a user action ("post", "like", "comment", "follow"...). Likes, comments, follows
-    and posts are already counted from domain events (gateway/event_metrics.py); call this only
-    for actions that emit no event, or they are counted twice."""
+    """Count a user action ("post", "like", "comment", "follow"...), from domain events
+    (gateway/event_metrics.py)."""
     ACTIONS.labels(action).inc(amount)
 
 
@@ -200,16 +199,7 @@ def render_metrics() -> tuple[bytes, str]:
     return generate_latest(registry()), CONTENT_TYPE_LATEST
 
 
-def _observe_doc_cache(collection: str, hits: int, misses: int) -> None:
+def observe_doc_cache(collection: str, hits: int, misses: int) -> None:
+    """One document-cache look-up (datastore/doc_cache.py) of `hits + misses` ids."""
     observe_cache(f"{collection}_doc", True, hits)
     observe_cache(f"{collection}_doc", False, misses)
-
-
-def _register_doc_cache_observer() -> None:
-    from datastore.doc_cache import LOOKUP_OBSERVERS
-
-    if _observe_doc_cache not in LOOKUP_OBSERVERS:
-        LOOKUP_OBSERVERS.append(_observe_doc_cache)
-
-
-_register_doc_cache_observer()

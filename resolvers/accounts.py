@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
-from core.cursor import clamp_first
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps
 from core.ids import decode_id
 from core.pagination import Page
 from datastore import graph
+from datastore.accounts import UserDoc
 from resolvers import accounts_loaders as loaders
 from resolvers.loaders import users_by_id, users_by_username
 from services.answer_follow_request import approve_follow_request, reject_follow_request
@@ -69,7 +69,7 @@ async def resolve_logout(ctx: Context, refresh_token: str) -> bool:
 # --- profiles ------------------------------------------------------------------------------
 
 
-async def resolve_viewer(ctx: Context) -> dict | None:
+async def resolve_viewer(ctx: Context) -> UserDoc | None:
     viewer = ctx.viewer_id
     if viewer is None:
         return None
@@ -78,7 +78,7 @@ async def resolve_viewer(ctx: Context) -> dict | None:
     return await load_viewer(ctx.stores, viewer)
 
 
-async def resolve_user(ctx: Context, id: str | None, username: str | None) -> dict:
+async def resolve_user(ctx: Context, id: str | None, username: str | None) -> UserDoc:
     """Exactly one of `id` / `username`. A user who blocked the viewer is NOT_FOUND to them,
     as if the account did not exist."""
     if (id is None) == (username is None):
@@ -99,7 +99,7 @@ async def resolve_user(ctx: Context, id: str | None, username: str | None) -> di
     return doc
 
 
-async def resolve_update_profile(ctx: Context, fields: dict[str, Any]) -> dict:
+async def resolve_update_profile(ctx: Context, fields: dict[str, Any]) -> UserDoc:
     viewer = ctx.require_viewer()
     return await update_profile(_deps(ctx), viewer, **fields)
 
@@ -111,84 +111,84 @@ async def resolve_follow(ctx: Context, user_id: str) -> FollowResult:
     return await follow_user(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
-async def resolve_unfollow(ctx: Context, user_id: str) -> dict:
+async def resolve_unfollow(ctx: Context, user_id: str) -> UserDoc:
     return await unfollow_user(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
-async def resolve_approve(ctx: Context, user_id: str) -> dict:
+async def resolve_approve(ctx: Context, user_id: str) -> UserDoc:
     return await approve_follow_request(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
-async def resolve_reject(ctx: Context, user_id: str) -> dict:
+async def resolve_reject(ctx: Context, user_id: str) -> UserDoc:
     return await reject_follow_request(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
-async def resolve_block(ctx: Context, user_id: str) -> dict:
+async def resolve_block(ctx: Context, user_id: str) -> UserDoc:
     return await block_user(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
-async def resolve_unblock(ctx: Context, user_id: str) -> dict:
+async def resolve_unblock(ctx: Context, user_id: str) -> UserDoc:
     return await unblock_user(_deps(ctx), ctx.require_viewer(), _user_id(user_id))
 
 
 # --- User fields ---------------------------------------------------------------------------
 
 
-async def _hydrate(ctx: Context, page: Page[ObjectId]) -> Page[dict]:
+async def _hydrate(ctx: Context, page: Page[ObjectId]) -> Page[UserDoc]:
     docs = await ctx.loader(users_by_id).load_many(page.items)
     kept = [(d, c) for d, c in zip(docs, page.cursors, strict=True) if d is not None]
     return Page([d for d, _ in kept], [c for _, c in kept], page.has_next)
 
 
 async def resolve_graph_list(
-    ctx: Context, owner: dict, kind: graph.GraphKind, first: int | None, after: str | None
-) -> Page[dict]:
+    ctx: Context, owner: UserDoc, kind: graph.GraphKind, first: int | None, after: str | None
+) -> Page[UserDoc]:
     """followers / following: private accounts' lists only for approved followers and the
     owner; blocked either way, for no one of the pair."""
-    size = clamp_first(first)
+    size = ctx.cursors.clamp_first(first)
     await require_content_access(ctx.stores, ctx.viewer_id, owner)
     return await _hydrate(ctx, await graph.graph_page(ctx.stores, owner, kind, size, after))
 
 
 async def resolve_follow_requests(
-    ctx: Context, owner: dict, first: int | None, after: str | None
-) -> Page[dict]:
-    size = clamp_first(first)
+    ctx: Context, owner: UserDoc, first: int | None, after: str | None
+) -> Page[UserDoc]:
+    size = ctx.cursors.clamp_first(first)
     if ctx.require_viewer() != owner["_id"]:
         raise Forbidden("Only the account owner sees its follow requests")
     return await _hydrate(ctx, await graph.requests_page(ctx.stores, owner["_id"], size, after))
 
 
-async def _relation(ctx: Context, owner: dict, factory: Any) -> bool:
+async def _relation(ctx: Context, owner: UserDoc, factory: Any) -> bool:
     viewer = ctx.viewer_id
     if viewer is None or viewer == owner["_id"]:
         return False
     return await ctx.loader(factory).load(owner["_id"])
 
 
-async def resolve_is_followed_by_viewer(ctx: Context, owner: dict) -> bool:
+async def resolve_is_followed_by_viewer(ctx: Context, owner: UserDoc) -> bool:
     return await _relation(ctx, owner, loaders.viewer_follows)
 
 
-async def resolve_follows_viewer(ctx: Context, owner: dict) -> bool:
+async def resolve_follows_viewer(ctx: Context, owner: UserDoc) -> bool:
     return await _relation(ctx, owner, loaders.follows_viewer)
 
 
-async def resolve_viewer_has_requested(ctx: Context, owner: dict) -> bool:
+async def resolve_viewer_has_requested(ctx: Context, owner: UserDoc) -> bool:
     return await _relation(ctx, owner, loaders.viewer_requested)
 
 
-async def resolve_is_blocked_by_viewer(ctx: Context, owner: dict) -> bool:
+async def resolve_is_blocked_by_viewer(ctx: Context, owner: UserDoc) -> bool:
     return await _relation(ctx, owner, loaders.viewer_blocked)
 
 
-async def resolve_viewer_can_see_content(ctx: Context, owner: dict) -> bool:
+async def resolve_viewer_can_see_content(ctx: Context, owner: UserDoc) -> bool:
     from services.visibility import can_see_content
 
     return await can_see_content(ctx.stores, ctx.viewer_id, owner)
 
 
-async def resolve_node_user(ctx: Context, key: ObjectId) -> dict | None:
+async def resolve_node_user(ctx: Context, key: ObjectId) -> UserDoc | None:
     """`node(id:)` for users: like `user(id:)` but null instead of NOT_FOUND."""
     doc = await ctx.loader(users_by_id).load(key)
     if doc is None:

@@ -10,7 +10,9 @@ from aiodataloader import DataLoader
 from bson import ObjectId
 from saq import Queue
 
+from core.cursor import CursorCodec, cursor_codec
 from core.errors import Unauthenticated
+from core.observers import NO_OBSERVERS, Observers
 from datastore.stores import Stores
 from services.tokens import bearer_token, decode_access_token
 
@@ -28,10 +30,13 @@ class Context:
         authorization: str | None = None,
         client_address: str | None = None,
         request_id: str | None = None,
+        observers: Observers = NO_OBSERVERS,
     ) -> None:
         self.stores = stores
         self.settings = stores.settings
+        self.cursors: CursorCodec = cursor_codec(stores.settings)
         self.queue = queue
+        self.observers = observers
         self.request = request
         self.response = response
         self.client_address = client_address

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from core.cursor import clamp_first
 from core.pagination import Page
 from feed.explore import read_explore
 from feed.reader import FeedReader
@@ -28,7 +27,7 @@ async def home_feed(
     ctx: Context, first: int | None, after: str | None, order: Literal["RECENT", "RANKED"]
 ) -> Page[dict]:
     viewer = ctx.require_viewer()
-    size = clamp_first(first)
+    size = ctx.cursors.clamp_first(first)
     reader = FeedReader(ctx.stores)
     if order == "RANKED":
         page = await reader.ranked(viewer, size, after)
@@ -42,6 +41,6 @@ async def home_feed(
 
 
 async def explore(ctx: Context, first: int | None, after: str | None) -> Page[dict]:
-    page = await read_explore(ctx.stores, ctx.viewer_id, clamp_first(first), after)
+    page = await read_explore(ctx.stores, ctx.viewer_id, ctx.cursors.clamp_first(first), after)
     _prime(ctx, page)
     return page

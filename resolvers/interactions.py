@@ -10,7 +10,6 @@ from typing import Any
 
 from bson import ObjectId
 
-from core.cursor import clamp_first
 from core.events import Deps
 from core.ids import decode_id
 from core.pagination import Page
@@ -82,7 +81,9 @@ async def resolve_mark_read(ctx: Context, up_to: str | None) -> int:
 # --- queries -------------------------------------------------------------------------------
 async def resolve_notifications(ctx: Context, first: int | None, after: str | None) -> Page[dict]:
     viewer = ctx.require_viewer()
-    return await queries.notifications_page(ctx.stores, viewer, clamp_first(first), after)
+    return await queries.notifications_page(
+        ctx.stores, viewer, ctx.cursors.clamp_first(first), after
+    )
 
 
 async def resolve_unread_count(ctx: Context) -> int:
@@ -100,7 +101,7 @@ async def resolve_likers(
 ) -> Page[dict]:
     """Users who like the post, newest first (the Post was already visibility-checked)."""
     page = await queries.likers_page(
-        ctx.stores, ctx.viewer_id, post["_id"], clamp_first(first), after
+        ctx.stores, ctx.viewer_id, post["_id"], ctx.cursors.clamp_first(first), after
     )
     users = await ctx.loader(users_by_id).load_many([like["user_id"] for like in page.items])
     keep = [i for i, u in enumerate(users) if u is not None]
@@ -111,7 +112,7 @@ async def resolve_comments(
     ctx: Context, post: dict, first: int | None, after: str | None
 ) -> Page[dict]:
     return await queries.comments_page(
-        ctx.stores, ctx.viewer_id, post["_id"], clamp_first(first), after
+        ctx.stores, ctx.viewer_id, post["_id"], ctx.cursors.clamp_first(first), after
     )
 
 
@@ -122,7 +123,7 @@ async def resolve_replies(
         ctx.stores,
         ctx.viewer_id,
         comment["post_id"],
-        clamp_first(first),
+        ctx.cursors.clamp_first(first),
         after,
         reply_to_id=comment["_id"],
     )
@@ -134,7 +135,9 @@ async def resolve_shared_with_me(
     """Only the viewer's own inbox exists for them; anybody else's is null."""
     if ctx.viewer_id is None or ctx.viewer_id != user_id:
         return None
-    return await queries.shared_with_me_page(ctx.stores, user_id, clamp_first(first), after)
+    return await queries.shared_with_me_page(
+        ctx.stores, user_id, ctx.cursors.clamp_first(first), after
+    )
 
 
 async def load_comment(ctx: Context, comment_id: ObjectId) -> dict | None:

@@ -15,7 +15,6 @@ from bson import ObjectId
 
 from datastore.accounts import user_ids_by_username
 from datastore.doc_cache import post_cache, user_cache
-from gateway.metrics import observe_batch
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -25,7 +24,7 @@ def users_by_id(ctx: Context) -> DataLoader:
     """user id -> user document (or None)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
-        observe_batch("users_by_id", len(ids))
+        ctx.observers.batch("users_by_id", len(ids))
         return await user_cache(ctx.stores).get_many(ids)
 
     return DataLoader(load, max_batch_size=500)
@@ -38,7 +37,7 @@ def users_by_username(ctx: Context) -> DataLoader:
     cache."""
 
     async def load(names: list[str]) -> list[dict | None]:
-        observe_batch("users_by_username", len(names))
+        ctx.observers.batch("users_by_username", len(names))
         stores = ctx.stores
         ids = await user_ids_by_username(stores, names)
         docs = await user_cache(stores).get_many([ids[n] for n in names if n in ids])
@@ -53,7 +52,7 @@ def posts_by_id(ctx: Context) -> DataLoader:
     visibility rules. One `$in` on `_id` per batch (the feed loads a page of posts through it)."""
 
     async def load(ids: list[ObjectId]) -> list[dict | None]:
-        observe_batch("posts_by_id", len(ids))
+        ctx.observers.batch("posts_by_id", len(ids))
         return await post_cache(ctx.stores).get_many(ids)
 
     return DataLoader(load, max_batch_size=500)

@@ -8,7 +8,6 @@ from typing import Any
 from aiodataloader import DataLoader
 from bson import ObjectId
 
-from core.cursor import clamp_first
 from core.errors import BadInput
 from core.events import Deps
 from core.ids import decode_id
@@ -86,7 +85,9 @@ async def resolve_post_by_global_id(ctx: Context, global_id: str) -> dict | None
 async def resolve_user_posts(
     ctx: Context, owner: dict, first: int | None, after: str | None
 ) -> Page[dict]:
-    page = await read_posts.user_posts(ctx.stores, ctx.viewer_id, owner, clamp_first(first), after)
+    page = await read_posts.user_posts(
+        ctx.stores, ctx.viewer_id, owner, ctx.cursors.clamp_first(first), after
+    )
     # Prime the loader so `node`/`post` lookups later in the request reuse these documents.
     loader = ctx.loader(posts_by_id)
     for doc in page.items:

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from bson import ObjectId
 
-from core.cursor import clamp_first
 from core.ids import decode_id
 from core.pagination import Page
 from search import queries
@@ -19,13 +18,15 @@ if TYPE_CHECKING:
 async def resolve_search_users(
     ctx: Context, query: str, first: int | None, after: str | None
 ) -> Page[dict]:
-    return await queries.search_users(ctx.stores, ctx.viewer_id, query, clamp_first(first), after)
+    return await queries.search_users(
+        ctx.stores, ctx.viewer_id, query, ctx.cursors.clamp_first(first), after
+    )
 
 
 async def resolve_search_hashtags(
     ctx: Context, query: str, first: int | None, after: str | None
 ) -> Page[HashtagHit]:
-    return await queries.search_hashtags(ctx.stores, query, clamp_first(first), after)
+    return await queries.search_hashtags(ctx.stores, query, ctx.cursors.clamp_first(first), after)
 
 
 async def resolve_search_locations(
@@ -38,7 +39,13 @@ async def resolve_search_locations(
     radius_km: float | None,
 ) -> Page[LocationHit]:
     return await queries.search_locations(
-        ctx.stores, query, clamp_first(first), after, lat=lat, lng=lng, radius_km=radius_km
+        ctx.stores,
+        query,
+        ctx.cursors.clamp_first(first),
+        after,
+        lat=lat,
+        lng=lng,
+        radius_km=radius_km,
     )
 
 
@@ -54,7 +61,7 @@ async def resolve_hashtag_posts(
     ctx: Context, name: str, order: PostOrder, first: int | None, after: str | None
 ) -> Page[dict]:
     return await queries.hashtag_posts(
-        ctx.stores, ctx.viewer_id, name, order, clamp_first(first), after
+        ctx.stores, ctx.viewer_id, name, order, ctx.cursors.clamp_first(first), after
     )
 
 
@@ -62,7 +69,7 @@ async def resolve_location_posts(
     ctx: Context, location_id: ObjectId, order: PostOrder, first: int | None, after: str | None
 ) -> Page[dict]:
     return await queries.location_posts(
-        ctx.stores, ctx.viewer_id, location_id, order, clamp_first(first), after
+        ctx.stores, ctx.viewer_id, location_id, order, ctx.cursors.clamp_first(first), after
     )
 
 

@@ -220,10 +220,6 @@ class AccountsQuery:
         return User.from_doc(await r.resolve_user(info.context, id, username))
 
 
-def _unset_to_none(value: object) -> object:
-    return None if value is strawberry.UNSET else value
-
-
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation

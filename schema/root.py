@@ -38,17 +38,10 @@ SUBSCRIPTIONS.append(InteractionsSubscription)
 EXTRA_TYPES: list[type] = [User, Post, Location]
 
 
-@strawberry.type
-class _NoMutations:
-    @strawberry.field(description="Placeholder until a domain adds mutations.")
-    def noop(self) -> bool:
-        return True
-
-
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     query = merge_types("Query", tuple(QUERIES))
-    mutation = merge_types("Mutation", tuple(MUTATIONS or [_NoMutations]))
+    mutation = merge_types("Mutation", tuple(MUTATIONS))
     subscription = merge_types("Subscription", tuple(SUBSCRIPTIONS))
     executor = None
     if settings.graphql_executor == "compiled":

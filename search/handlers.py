@@ -16,6 +16,7 @@ from bson import ObjectId
 
 from core.events import Deps, on
 from search import index
+from worker import jobs
 from worker.queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ async def _guard(
         try:
             await enqueue(
                 deps.queue,
-                "search_reindex",
+                jobs.SEARCH_REINDEX,
                 key=f"search:{kind}:{target}",
                 kind=kind,
                 id=str(target),

@@ -1,4 +1,4 @@
-"""Worker jobs of search (listed in worker.registry.JOB_MODULES)."""
+"""Worker jobs of search (named in worker/jobs.py)."""
 
 from __future__ import annotations
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from bson import ObjectId
 
 from core.errors import NotFound, Unauthenticated
+from datastore.accounts import UserDoc, find_user
 from datastore.stores import Stores
 
 
-async def load_viewer(stores: Stores, viewer_id: ObjectId) -> dict:
+async def load_viewer(stores: Stores, viewer_id: ObjectId) -> UserDoc:
     """The acting user's document; a valid token for a deleted account is UNAUTHENTICATED."""
-    doc = await stores.db.users.find_one({"_id": viewer_id})
+    doc = await find_user(stores, viewer_id)
     if doc is None:
         raise Unauthenticated("Your account no longer exists")
     return doc
 
 
-async def load_user(stores: Stores, user_id: ObjectId) -> dict:
-    doc = await stores.db.users.find_one({"_id": user_id})
+async def load_user(stores: Stores, user_id: ObjectId) -> UserDoc:
+    doc = await find_user(stores, user_id)
     if doc is None:
         raise NotFound("No such user")
     return doc

@@ -7,10 +7,11 @@ from bson import ObjectId
 from core.errors import NotFound
 from core.events import Deps, emit
 from datastore import graph
+from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
 
 
-async def approve_follow_request(deps: Deps, owner_id: ObjectId, requester_id: ObjectId) -> dict:
+async def approve_follow_request(deps: Deps, owner_id: ObjectId, requester_id: ObjectId) -> UserDoc:
     """Turn `requester_id`'s pending request into a follow. Returns the requester. Approving a
     request that no longer exists is NOT_FOUND unless the requester already follows."""
     stores = deps.stores
@@ -27,7 +28,7 @@ async def approve_follow_request(deps: Deps, owner_id: ObjectId, requester_id: O
     return await load_user(stores, requester_id)
 
 
-async def reject_follow_request(deps: Deps, owner_id: ObjectId, requester_id: ObjectId) -> dict:
+async def reject_follow_request(deps: Deps, owner_id: ObjectId, requester_id: ObjectId) -> UserDoc:
     """Drop the pending request (idempotent). Returns the requester."""
     stores = deps.stores
     await load_viewer(stores, owner_id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from core.errors import BadInput, Unauthenticated
 from core.events import Deps
-from datastore.doc_lock import update_document
+from datastore import accounts
 from services.passwords import hash_password, needs_rehash, verify_password
 from services.rate_limits import check_rate_limit
 from services.refresh_tokens import (
@@ -34,24 +34,21 @@ async def authenticate(
         raise BadInput("Login and password are required")
     await check_rate_limit(stores, "login_address", client_address or "unknown")
     await check_rate_limit(stores, "login_account", key[:320])
-    field = "email" if "@" in key else "username_lower"
-    user = await stores.db.users.find_one({field: key})
+    user = await accounts.find_by_login(stores, key)
     ok = await verify_password(stores.settings, user and user.get("password_hash"), password)
     if not ok or user is None:
         raise Unauthenticated(_BAD_CREDENTIALS)
     if needs_rehash(stores.settings, user["password_hash"]):
         new_hash = await hash_password(stores.settings, password)
-        await update_document(stores, "users", user["_id"], {"$set": {"password_hash": new_hash}})
-    await update_document(
-        stores, "users", user["_id"], {"$set": {"last_active_at": datetime.now(UTC)}}
-    )
+        await accounts.set_user_fields(stores, user["_id"], {"password_hash": new_hash})
+    await accounts.set_user_fields(stores, user["_id"], {"last_active_at": datetime.now(UTC)})
     return await start_session(stores, user)
 
 
 async def refresh_session(deps: Deps, refresh_token: str) -> AuthResult:
     stores = deps.stores
     user_id, new_refresh = await rotate_refresh_token(stores, refresh_token)
-    user = await stores.db.users.find_one({"_id": user_id})
+    user = await accounts.find_user(stores, user_id)
     if user is None:
         raise Unauthenticated("Account no longer exists")
     from services.tokens import issue_access_token

@@ -7,10 +7,11 @@ from bson import ObjectId
 from core.errors import BadInput
 from core.events import Deps, emit
 from datastore import graph
+from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
 
 
-async def block_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> dict:
+async def block_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> UserDoc:
     stores = deps.stores
     if viewer_id == target_id:
         raise BadInput("You cannot block yourself", argument="userId")
@@ -28,13 +29,12 @@ async def block_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> di
     return await load_user(stores, target_id)
 
 
-async def unblock_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> dict:
+async def unblock_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> UserDoc:
     """Idempotent. Follows removed by the block are not restored (as on Instagram)."""
     stores = deps.stores
     if viewer_id == target_id:
         raise BadInput("You cannot unblock yourself", argument="userId")
     await load_viewer(stores, viewer_id)
     target = await load_user(stores, target_id)
-    if await graph.remove_block(stores, viewer_id, target_id):
-        await emit("user.unblocked", deps, blocker_id=viewer_id, blocked_id=target_id)
+    await graph.remove_block(stores, viewer_id, target_id)
     return target

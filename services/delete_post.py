@@ -36,8 +36,9 @@ async def delete_post(deps: Deps, viewer_id: ObjectId, post_id: ObjectId) -> boo
     except Exception:
         # The post is gone either way; the worker retries the objects.
         log.exception("deleting objects of post %s failed; handing over to the worker", post_id)
+        from worker import jobs
         from worker.queue import enqueue
 
-        await enqueue(deps.queue, "purge_post_objects", post_id=str(post_id), keys=keys)
+        await enqueue(deps.queue, jobs.PURGE_POST_OBJECTS, post_id=str(post_id), keys=keys)
     await emit("post.deleted", deps, post_id=post_id, author_id=viewer_id)
     return True

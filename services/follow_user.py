@@ -10,6 +10,7 @@ from bson import ObjectId
 from core.errors import BadInput, Forbidden
 from core.events import Deps, emit
 from datastore import graph
+from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
 from services.rate_limits import check_rate_limit
 
@@ -19,7 +20,7 @@ FollowStatus = Literal["FOLLOWING", "REQUESTED"]
 @dataclass(frozen=True, slots=True)
 class FollowResult:
     status: FollowStatus
-    user: dict
+    user: UserDoc
 
 
 async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> FollowResult:
@@ -44,7 +45,6 @@ async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> F
             if await graph.blocked_among(stores, viewer_id, [target_id]):
                 await graph.remove_request(stores, viewer_id, target_id)
                 raise Forbidden("You cannot follow this account")
-            # Not in core/events.py's list yet; notifications may listen for FOLLOW_REQUEST.
             await emit("user.follow_requested", deps, requester_id=viewer_id, target_id=target_id)
         return FollowResult("REQUESTED", target)
     if await graph.create_follow(stores, viewer_id, target_id):

@@ -1,6 +1,6 @@
 """Reactions to domain events: notifications (likes, comments, mentions, follows) and the
 clean-up that deleting a post or blocking a user needs. Listed in core.events.HANDLER_MODULES,
-and in worker.registry.JOB_MODULES for the `notify_post_mentions` job."""
+and in worker/jobs.py for the `notify_post_mentions` job."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from services.comment_threads import drop_threads
 from services.interactions_base import may_see_post
 from services.notify import notify, remove_actor_between, withdraw
 from services.text import parse_mentions
+from worker import jobs
 from worker.queue import enqueue
 from worker.registry import job
 
@@ -90,7 +91,7 @@ async def _notify_caption_mentions_on_ready(
     # post or a retried job notifies nobody twice.
     await enqueue(
         deps.queue,
-        "notify_post_mentions",
+        jobs.NOTIFY_POST_MENTIONS,
         post_id=str(post_id),
         author_id=str(author_id),
     )

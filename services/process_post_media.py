@@ -34,10 +34,13 @@ JOB = "process_post_media"
 
 
 async def enqueue_processing(queue: Queue, post_id: ObjectId) -> None:
+    from worker import jobs
     from worker.queue import enqueue
 
     # Keyed by post: a second enqueue while one is queued or running is a no-op.
-    await enqueue(queue, JOB, key=f"{JOB}:{post_id}", post_id=str(post_id), timeout=600)
+    await enqueue(
+        queue, jobs.PROCESS_POST_MEDIA, key=f"{JOB}:{post_id}", post_id=str(post_id), timeout=600
+    )
 
 
 def job_key(post_id: ObjectId | str) -> str:

@@ -85,9 +85,3 @@ async def check_rate_limit(
         f"Too many {action.replace('_', ' ')} attempts; try again in {retry_after} s",
         retry_after=retry_after,
     )
-
-
-async def reset_rate_limit(stores: Stores, action: str, *identifiers: object) -> None:
-    """Forget the window of `action` by `identifiers` (e.g. after an account recovery)."""
-    item = _item(limit_for(stores, action))
-    await _limiter(stores).clear(item, action, *(str(i) for i in identifiers))

@@ -24,6 +24,9 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from core.errors import Unauthenticated
+from datastore import refresh_tokens as tokens
+from datastore.accounts import UserDoc
+from datastore.refresh_tokens import RefreshTokenDoc
 from datastore.stores import Stores
 from services.tokens import issue_access_token
 
@@ -32,7 +35,7 @@ _INVALID = "Invalid refresh token"
 
 @dataclass(frozen=True, slots=True)
 class AuthResult:
-    user: dict
+    user: UserDoc
     access_token: str
     refresh_token: str
     expires_in: int
@@ -58,7 +61,7 @@ async def issue_refresh_token(
     token_id = ObjectId()
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    doc = {
+    doc: RefreshTokenDoc = {
         "_id": token_id,
         "user_id": user_id,
         "family_id": family_id or token_id,
@@ -68,12 +71,12 @@ async def issue_refresh_token(
         "used_at": None,
         "revoked_at": None,
     }
-    await stores.backend.insert_one("refresh_tokens", doc)
+    await tokens.insert_token(stores, doc)
     return f"{token_id}.{secret}"
 
 
 async def start_session(
-    stores: Stores, user: dict, family_id: ObjectId | None = None
+    stores: Stores, user: UserDoc, family_id: ObjectId | None = None
 ) -> AuthResult:
     settings = stores.settings
     return AuthResult(
@@ -84,9 +87,9 @@ async def start_session(
     )
 
 
-async def _load(stores: Stores, token: str) -> dict:
+async def _load(stores: Stores, token: str) -> RefreshTokenDoc:
     token_id, secret = _split(token)
-    doc = await stores.db.refresh_tokens.find_one({"_id": token_id})
+    doc = await tokens.find_token(stores, token_id)
     if doc is None or not hmac.compare_digest(doc["token_hash"], _hash(secret)):
         raise Unauthenticated(_INVALID)
     return doc
@@ -99,17 +102,11 @@ def _family_key(stores: Stores, family_id: ObjectId) -> str:
 async def revoke_family(stores: Stores, family_id: ObjectId) -> None:
     ttl = stores.settings.refresh_token_ttl_seconds
     await stores.redis.set(_family_key(stores, family_id), "1", ex=ttl)
-    await stores.backend.update_matching(
-        "refresh_tokens",
-        {"family_id": family_id, "revoked_at": None},
-        {"$set": {"revoked_at": datetime.now(UTC)}},
-    )
+    await tokens.revoke_family(stores, family_id, datetime.now(UTC))
 
 
-async def _family_revoked(stores: Stores, doc: dict) -> bool:
-    return doc.get("revoked_at") is not None or bool(
-        await stores.redis.exists(_family_key(stores, doc["family_id"]))
-    )
+async def _family_revoked(stores: Stores, revoked_at: datetime | None, family_id: ObjectId) -> bool:
+    return revoked_at is not None or bool(await stores.redis.exists(_family_key(stores, family_id)))
 
 
 async def rotate_refresh_token(stores: Stores, token: str) -> tuple[ObjectId, str]:
@@ -117,22 +114,20 @@ async def rotate_refresh_token(stores: Stores, token: str) -> tuple[ObjectId, st
     malformed, unknown, expired or revoked token, and revokes the family on reuse."""
     doc = await _load(stores, token)
     now = datetime.now(UTC)
-    if await _family_revoked(stores, doc):
+    if await _family_revoked(stores, doc["revoked_at"], doc["family_id"]):
         raise Unauthenticated("Refresh token revoked; log in again")
     if doc["expires_at"] <= now:
         raise Unauthenticated("Refresh token expired; log in again")
     remaining = max(1, int((doc["expires_at"] - now).total_seconds()))
-    claimed = doc.get("used_at") is None and await stores.redis.set(
+    claimed = doc["used_at"] is None and await stores.redis.set(
         stores.keys("rtused", doc["_id"]), "1", nx=True, ex=remaining
     )
     if not claimed:
         await revoke_family(stores, doc["family_id"])
         raise Unauthenticated("Refresh token already used; every session of it is revoked")
-    await stores.backend.update_matching(
-        "refresh_tokens", {"_id": doc["_id"]}, {"$set": {"used_at": now}}
-    )
+    await tokens.mark_used(stores, doc["_id"], now)
     new_token = await issue_refresh_token(stores, doc["user_id"], doc["family_id"])
-    if await _family_revoked(stores, {"revoked_at": None, "family_id": doc["family_id"]}):
+    if await _family_revoked(stores, None, doc["family_id"]):
         await revoke_family(stores, doc["family_id"])
         raise Unauthenticated("Refresh token revoked; log in again")
     return doc["user_id"], new_token

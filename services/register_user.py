@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pymongo.errors import DuplicateKeyError
-
 from core.errors import Conflict
 from core.events import Deps, emit
-from datastore.accounts import new_user_document, remember_usernames
+from datastore import accounts
 from services.account_rules import check_full_name, check_password, check_username, normalize_email
 from services.passwords import hash_password
 from services.rate_limits import check_rate_limit
@@ -16,10 +14,9 @@ from services.refresh_tokens import AuthResult, start_session
 
 
 async def _taken(deps: Deps, username_lower: str, email: str) -> None:
-    users = deps.stores.db.users
-    if await users.find_one({"username_lower": username_lower}, projection={"_id": 1}):
+    if await accounts.username_taken(deps.stores, username_lower):
         raise Conflict("That username is taken", field="username")
-    if await users.find_one({"email": email}, projection={"_id": 1}):
+    if await accounts.email_taken(deps.stores, email):
         raise Conflict("An account with that email exists", field="email")
 
 
@@ -42,12 +39,11 @@ async def register_user(
     await _taken(deps, name.lower(), normalized_email)
     now = datetime.now(UTC)
     password_hash = await hash_password(stores.settings, password)
-    doc = new_user_document(name, normalized_email, password_hash, full, now)
-    try:
-        doc["_id"] = await stores.backend.insert_one("users", doc)
-    except DuplicateKeyError:
+    doc = accounts.new_user_document(name, normalized_email, password_hash, full, now)
+    user_id = await accounts.insert_user(stores, doc)
+    if user_id is None:
         await _taken(deps, name.lower(), normalized_email)
-        raise Conflict("That username or email is taken") from None
-    await remember_usernames(stores, {doc["username_lower"]: doc["_id"]})
-    await emit("user.registered", deps, user_id=doc["_id"])
+        raise Conflict("That username or email is taken")
+    await accounts.remember_usernames(stores, {doc["username_lower"]: user_id})
+    await emit("user.registered", deps, user_id=user_id)
     return await start_session(stores, doc)

@@ -7,10 +7,11 @@ from bson import ObjectId
 from core.errors import BadInput
 from core.events import Deps, emit
 from datastore import graph
+from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
 
 
-async def unfollow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> dict:
+async def unfollow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> UserDoc:
     stores = deps.stores
     if viewer_id == target_id:
         raise BadInput("You cannot unfollow yourself", argument="userId")

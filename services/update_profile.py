@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bson import ObjectId
 
 from core.events import Deps, emit
-from datastore.doc_lock import find_and_update_document
+from datastore.accounts import UserDoc, update_user_fields
 from services.account_lookup import load_viewer
 from services.account_rules import check_bio, check_full_name, check_website
 from services.answer_follow_request import approve_all_requests
@@ -22,7 +22,7 @@ async def update_profile(
     website: str | None = None,
     clear_website: bool = False,
     is_private: bool | None = None,
-) -> dict:
+) -> UserDoc:
     """Change the given fields (None: leave as is). Every field is validated before anything
     is written, so a bad field changes nothing."""
     stores = deps.stores
@@ -39,7 +39,7 @@ async def update_profile(
     if not changes:
         return before
     changes["updated_at"] = datetime.now(UTC)
-    after = await find_and_update_document(stores, "users", viewer_id, {"$set": changes})
+    after = await update_user_fields(stores, viewer_id, changes)
     if after is None:
         return before
     # Every profile change, not only names: caches of user documents invalidate on it.

@@ -7,14 +7,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import DESCENDING, IndexModel
 from saq.job import Status
 
-from datastore.mongo import register_indexes
+from datastore.failed_jobs import FailedJobDoc, record_failed_job
 
 log = logging.getLogger("worker.failures")
-
-register_indexes("failed_jobs", [IndexModel([("failed_at", DESCENDING)])])
 
 
 async def record_if_failed(ctx: dict[str, Any]) -> None:
@@ -22,7 +19,7 @@ async def record_if_failed(ctx: dict[str, Any]) -> None:
     if job is None or job.status != Status.FAILED:
         return
     stores = ctx["stores"]
-    doc = {
+    doc: FailedJobDoc = {
         "job_key": job.key,
         "function": job.function,
         "kwargs": job.kwargs,
@@ -30,7 +27,7 @@ async def record_if_failed(ctx: dict[str, Any]) -> None:
         "error": (job.error or "")[-4000:],
         "failed_at": datetime.now(UTC),
     }
-    await stores.db.failed_jobs.insert_one(doc)
+    await record_failed_job(stores, doc)
     log.error(
         "job failed for good",
         extra={"job": job.function, "job_key": job.key, "attempts": job.attempts},

@@ -13,6 +13,7 @@ from saq.queue.redis import RedisQueue
 from saq.utils import now
 
 from core.settings import Settings
+from worker.jobs import JobHandle
 
 log = logging.getLogger("worker.queue")
 
@@ -126,12 +127,14 @@ def make_queue(settings: Settings, claim_grace: float = 30.0) -> SweepingRedisQu
 
 
 async def enqueue(
-    queue: Queue, function: str, *, key: str | None = None, **kwargs: Any
+    queue: Queue, function: JobHandle, *, key: str | None = None, **kwargs: Any
 ) -> Job | None:
     """Enqueue `function(**kwargs)`. A `key` makes the job idempotent: while a job with that key is
     queued or running, enqueueing it again does nothing (returns None)."""
+    if not isinstance(function, JobHandle):
+        raise TypeError(f"enqueue takes a worker.jobs handle, not {function!r}")
     options = {k: kwargs.pop(k) for k in list(kwargs) if k in DEFAULT_JOB_OPTIONS}
-    job = Job(function=function, kwargs=kwargs, **{**DEFAULT_JOB_OPTIONS, **options})
+    job = Job(function=function.name, kwargs=kwargs, **{**DEFAULT_JOB_OPTIONS, **options})
     if key:
         job.key = key
     return await queue.enqueue(job)

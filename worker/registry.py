@@ -1,5 +1,5 @@
-"""Job functions register here with `@job`, so the worker process knows every function by name
-and the API can enqueue by name without importing heavy modules."""
+"""Job functions register here with `@job`; `load_all` imports the modules that worker/jobs.py
+names and checks that every handle there has its function and every function its handle."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ JobFn = Callable[..., Awaitable[Any]]
 JOBS: dict[str, JobFn] = {}
 # function name -> cron expression, for jobs the worker runs on a schedule.
 CRONS: dict[str, str] = {}
-
-# Modules that define jobs; imported by the worker at start so every `@job` has run.
-JOB_MODULES: list[str] = ["worker.builtin_jobs", "feed.fanout", "feed.explore", "worker.posts_jobs"]
-JOB_MODULES.append("search.jobs")
-JOB_MODULES.append("services.interaction_events")
-JOB_MODULES.append("services.touch_activity")
 
 
 def job(fn: JobFn) -> JobFn:
@@ -38,6 +32,15 @@ def cron(expression: str) -> Callable[[JobFn], JobFn]:
 def load_all() -> dict[str, JobFn]:
     import importlib
 
-    for name in JOB_MODULES:
-        importlib.import_module(name)
+    from worker.jobs import ALL
+
+    for module in dict.fromkeys(h.module for h in ALL):
+        importlib.import_module(module)
+    declared = {h.name for h in ALL}
+    if declared != set(JOBS):
+        raise RuntimeError(
+            f"worker/jobs.py and the @job functions disagree: handles without a function "
+            f"{sorted(declared - set(JOBS))}, functions without a handle "
+            f"{sorted(set(JOBS) - declared)}"
+        )
     return JOBS

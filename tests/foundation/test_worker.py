@@ -1,6 +1,7 @@
 from saq.job import Status
 
 from tests.support.processes import worker_process
+from worker.jobs import ECHO
 from worker.queue import enqueue, make_queue
 
 
@@ -8,11 +9,9 @@ async def test_worker_runs_jobs_retries_and_records_final_failures(settings, sto
     queue = make_queue(settings)
     try:
         with worker_process(settings):
-            ok = await enqueue(queue, "echo", value={"hello": "world"})
-            flaky = await enqueue(queue, "echo", value=2, fail_times=2, retry_delay=0.05)
-            doomed = await enqueue(
-                queue, "echo", value=3, fail_times=99, retries=2, retry_delay=0.05
-            )
+            ok = await enqueue(queue, ECHO, value={"hello": "world"})
+            flaky = await enqueue(queue, ECHO, value=2, fail_times=2, retry_delay=0.05)
+            doomed = await enqueue(queue, ECHO, value=3, fail_times=99, retries=2, retry_delay=0.05)
 
             # refresh(until_complete=...) waits on saq's own completion notification.
             await ok.refresh(until_complete=30)
@@ -44,8 +43,8 @@ async def test_worker_runs_jobs_retries_and_records_final_failures(settings, sto
 async def test_idempotent_enqueue_by_key(settings):
     queue = make_queue(settings)
     try:
-        first = await enqueue(queue, "echo", key="same-key", value=1)
-        second = await enqueue(queue, "echo", key="same-key", value=1)
+        first = await enqueue(queue, ECHO, key="same-key", value=1)
+        second = await enqueue(queue, ECHO, key="same-key", value=1)
         assert first is not None and second is None
     finally:
         await queue.disconnect()

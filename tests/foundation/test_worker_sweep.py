@@ -10,6 +10,7 @@ from saq.job import Status
 from saq.utils import now
 
 from tests.support.processes import worker_process
+from worker.jobs import ECHO
 from worker.queue import SweepingRedisQueue, enqueue, make_queue
 
 
@@ -23,7 +24,7 @@ async def sweep_now(queue: SweepingRedisQueue) -> list[str]:
 async def test_an_unclaimed_job_is_held_back_once_and_requeued_if_still_unclaimed(settings):
     queue = make_queue(settings, claim_grace=0)
     try:
-        job = await enqueue(queue, "echo", value=1, retry_delay=0)
+        job = await enqueue(queue, ECHO, value=1, retry_delay=0)
         taken = await queue.dequeue(timeout=1)  # a worker's BLMOVE; it has not marked it ACTIVE
         assert taken is not None and taken.key == job.key and taken.status == Status.QUEUED
 
@@ -44,7 +45,7 @@ async def test_an_unclaimed_job_is_held_back_once_and_requeued_if_still_unclaime
 async def test_a_claimed_job_is_not_swept_and_a_stuck_one_is(settings):
     queue = make_queue(settings, claim_grace=0)
     try:
-        job = await enqueue(queue, "echo", value=1, retry_delay=0, heartbeat=30)
+        job = await enqueue(queue, ECHO, value=1, retry_delay=0, heartbeat=30)
         taken = await queue.dequeue(timeout=1)
         taken.started, taken.attempts = now(), 1  # what a worker does to claim it
         await taken.update(status=Status.ACTIVE)
@@ -76,7 +77,7 @@ async def test_jobs_run_once_while_sweeps_race_the_worker(settings):
 
     try:
         jobs = [
-            await enqueue(queue, "echo", value=i, retry_delay=0, hold_cpu_ms=20) for i in range(40)
+            await enqueue(queue, ECHO, value=i, retry_delay=0, hold_cpu_ms=20) for i in range(40)
         ]
         sweeper = asyncio.create_task(keep_sweeping())
         with worker_process(settings):

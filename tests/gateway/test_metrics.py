@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 from core.events import _HANDLERS, load_handlers
 from gateway import metrics
 from tests.support.factories import create_user
+from worker.jobs import ECHO
 from worker.queue import enqueue
 
 
@@ -106,8 +107,8 @@ async def test_helpers_and_event_handlers_count(make_client):
 async def test_metrics_endpoint_refreshes_queue_depth_and_lag(make_client):
     gw = await make_client()
     queue = gw.app.state.queue
-    await enqueue(queue, "echo", value=1)
-    await enqueue(queue, "echo", value=2)
+    await enqueue(queue, ECHO, value=1)
+    await enqueue(queue, ECHO, value=2)
     (await gw("query Clock { serverTime }")).ok()
     resp = await gw.http.get("/metrics")
     assert resp.status_code == 200

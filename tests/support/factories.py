@@ -9,7 +9,8 @@ from typing import Any
 
 from bson import ObjectId
 
-from datastore.accounts import new_user_document
+from datastore import graph
+from datastore.accounts import insert_user, move_counters, new_user_document
 from datastore.doc_cache import user_cache
 from datastore.stores import Stores
 from services.tokens import issue_access_token
@@ -20,28 +21,19 @@ async def create_user(
 ) -> tuple[ObjectId, str]:
     """Insert a user; returns (user id, access token)."""
     now = datetime.now(UTC)
-    doc = {
-        **new_user_document(
-            username, f"{username.lower()}@example.test", "!unusable", full_name, now
-        ),
-        "is_private": is_private,
-        **extra,
-    }
-    result = await stores.db.users.insert_one(doc)
-    return result.inserted_id, issue_access_token(stores.settings, result.inserted_id)
+    doc = new_user_document(
+        username, f"{username.lower()}@example.test", "!unusable", full_name, now
+    )
+    doc = {**doc, "is_private": is_private, **extra}  # type: ignore[typeddict-item]
+    user_id = await insert_user(stores, doc)
+    assert user_id is not None, f"user {username} exists"
+    return user_id, issue_access_token(stores.settings, user_id)
 
 
 async def follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> None:
-    """Record a follow in MongoDB and Redis, with counters, as the accounts service does."""
-    now = datetime.now(UTC)
-    await stores.db.follows.insert_one(
-        {"follower_id": follower, "followee_id": followee, "created_at": now}
-    )
-    await stores.db.users.update_one({"_id": follower}, {"$inc": {"following_count": 1}})
-    await stores.db.users.update_one({"_id": followee}, {"$inc": {"follower_count": 1}})
-    score = now.timestamp() * 1000
-    await stores.redis.zadd(stores.keys("followers", followee), {str(follower): score})
-    await stores.redis.zadd(stores.keys("following", follower), {str(followee): score})
+    """Record a follow (edge, counters, zsets) through the graph repository, without the
+    service's checks and events."""
+    await graph.create_follow(stores, follower, followee)
 
 
 async def create_ready_post(
@@ -100,7 +92,7 @@ async def create_ready_post(
         **extra,
     }
     await stores.db.posts.insert_one(doc)
-    await stores.db.users.update_one({"_id": author_id}, {"$inc": {"post_count": 1}})
+    await move_counters(stores, author_id, {"post_count": 1})
     # A direct write bypasses the post.ready event, so forget the derived copies it would have
     # updated: the author's authored set is rebuilt from MongoDB on its next read.
     await stores.redis.delete(stores.keys("authb", author_id), user_cache(stores).key(author_id))
