@@ -5,14 +5,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The second test lane's server: mongo-java-server, started by `ops/services.sh start mongo-wire`.
+MONGO_WIRE_URL ?= mongodb://127.0.0.1:$(or $(PHOTOGRAM_MONGO_WIRE_PORT),37018)/
 
-.PHONY: run test setup browser venv web services services-stop services-status serve worker bench lint lock clean
+.PHONY: run test test-mongodb test-mongodb-lane setup browser venv web services mongo-wire services-stop services-status serve worker bench lint lock clean
 
 run: setup ## set everything up, then serve the API (GraphiQL at /graphql) and the worker
 	$(PY) cli.py run --host $(HOST) --port $(PORT)
 
-test: setup browser ## set everything up, then run the whole suite against the real services
+test: setup browser mongo-wire ## set everything up, then run the suite in both lanes
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-mongodb-lane
+
+test-mongodb: setup mongo-wire ## only the second lane: data-behaviour tests on MONGO_FLAVOR=mongodb
+	@$(MAKE) --no-print-directory test-mongodb-lane
+
+# The data-behaviour tests again, on a MongoDB-wire server with MongoDB's own semantics (atomic
+# single-document updates), so the code path without FerretDB's workarounds runs too. Exit 5
+# (nothing selected, e.g. PYTEST_ARGS naming only pure-logic tests) is not a failure.
+test-mongodb-lane:
+	@echo "== mongodb lane: MONGO_FLAVOR=mongodb MONGODB_URL=$(MONGO_WIRE_URL) (mongo-java-server) =="
+	MONGO_FLAVOR=mongodb MONGODB_URL=$(MONGO_WIRE_URL) $(PY) -m pytest -q --data-only $(PYTEST_ARGS) \
+	  || [ $$? -eq 5 ]
 
 setup: venv web services
 
@@ -34,6 +48,9 @@ browser: ## Debian's chromium, for the GraphiQL browser test
 
 services: venv ## install, build, start and health-check MongoDB (FerretDB), Redis and MinIO
 	ops/services.sh start
+
+mongo-wire: venv ## mongo-java-server on 37018 for the mongodb test lane (needs a JDK and Maven)
+	ops/services.sh start mongo-wire
 
 services-stop:
 	ops/services.sh stop

@@ -4,7 +4,11 @@
 # alone. A service whose URL is given in the environment (MONGODB_URL, REDIS_URL, S3_ENDPOINT)
 # is neither built nor started here; it is only checked.
 #
-#   ops/services.sh start | stop | status
+# `start mongo-wire` also starts mongo-java-server (in memory, on 37018): the second test lane
+# (`make test`) runs the data-behaviour suite against it with MONGO_FLAVOR=mongodb, i.e. with
+# none of FerretDB's workarounds. It needs a JDK and Maven; `make run` never starts it.
+#
+#   ops/services.sh start [mongo-wire] | stop | status
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +19,11 @@ cd "$ROOT"
 VAR=${PHOTOGRAM_VAR_DIR:-$ROOT/var}
 BIN=${PHOTOGRAM_BIN_CACHE:-$HOME/.cache/photogram/bin}
 FERRETDB_VERSION=v1.24.2
+# The pin lives in ops/mongo_wire/pom.xml; this names the cache directory, so keep them equal.
+MONGO_WIRE_VERSION=1.47.0
+MONGO_WIRE_CACHE=${PHOTOGRAM_JAR_CACHE:-$HOME/.cache/photogram}/mongo-java-server-$MONGO_WIRE_VERSION
 MONGO_PORT=${PHOTOGRAM_MONGO_PORT:-37017}
+MONGO_WIRE_PORT=${PHOTOGRAM_MONGO_WIRE_PORT:-37018}
 REDIS_PORT=${PHOTOGRAM_REDIS_PORT:-36379}
 MINIO_PORT=${PHOTOGRAM_MINIO_PORT:-39000}
 MINIO_CONSOLE_PORT=${PHOTOGRAM_MINIO_CONSOLE_PORT:-39001}
@@ -75,6 +83,33 @@ build_minio() {
   mv "$BIN/minio.tmp" "$BIN/minio"
 }
 
+# mongo-java-server's jars (Maven Central, through the machine's Maven) and our launcher, compiled
+# against them. Jars are keyed by version; the launcher also by its source's hash, so an edit to
+# Launcher.java rebuilds it and a warm cache does nothing.
+build_mongo_wire() {
+  local log=$VAR/log/build-mongo-wire.log pin src_hash
+  pin=$(sed -n 's:.*<mongo-java-server.version>\(.*\)</mongo-java-server.version>.*:\1:p' ops/mongo_wire/pom.xml)
+  [ "$pin" = "$MONGO_WIRE_VERSION" ] || fail "ops/mongo_wire/pom.xml pins $pin, ops/services.sh says $MONGO_WIRE_VERSION"
+  src_hash=$(sha256sum ops/mongo_wire/Launcher.java | cut -c1-12)
+  MONGO_WIRE_CLASSES=$MONGO_WIRE_CACHE/launcher-$src_hash
+  if [ ! -f "$MONGO_WIRE_CACHE/lib/.complete" ]; then
+    command -v mvn >/dev/null || fail "Maven (mvn) not found: needed to fetch mongo-java-server"
+    say "fetching mongo-java-server $MONGO_WIRE_VERSION into $MONGO_WIRE_CACHE (first time only)"
+    rm -rf "$MONGO_WIRE_CACHE/lib"
+    mvn -B -q -f ops/mongo_wire/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$MONGO_WIRE_CACHE/lib" >>"$log" 2>&1 || fail "fetching mongo-java-server (mvn)" "$log"
+    touch "$MONGO_WIRE_CACHE/lib/.complete"
+  fi
+  if [ ! -f "$MONGO_WIRE_CLASSES/Launcher.class" ]; then
+    command -v javac >/dev/null || fail "javac not found: needed to compile ops/mongo_wire/Launcher.java"
+    say "compiling ops/mongo_wire/Launcher.java into $MONGO_WIRE_CLASSES"
+    rm -rf "$MONGO_WIRE_CLASSES.tmp"
+    javac -d "$MONGO_WIRE_CLASSES.tmp" -cp "$MONGO_WIRE_CACHE/lib/*" ops/mongo_wire/Launcher.java >>"$log" 2>&1 \
+      || fail "compiling the mongo-java-server launcher (javac)" "$log"
+    rm -rf "$MONGO_WIRE_CLASSES" && mv "$MONGO_WIRE_CLASSES.tmp" "$MONGO_WIRE_CLASSES"
+  fi
+}
+
 install_redis() {
   command -v redis-server >/dev/null && return 0
   say "installing redis-server from Debian packages"
@@ -102,6 +137,20 @@ start_mongo() {
   echo $! > "$VAR/run/ferretdb.pid"
   wait_for mongo mongo_ping "$url" || fail "FerretDB did not answer on 127.0.0.1:$MONGO_PORT" "$VAR/log/ferretdb.log"
   say "mongo: FerretDB $FERRETDB_VERSION up on 127.0.0.1:$MONGO_PORT"
+}
+
+start_mongo_wire() {
+  local url="mongodb://127.0.0.1:$MONGO_WIRE_PORT/"
+  if mongo_ping "$url" >/dev/null 2>&1; then say "mongo-wire: already up on $MONGO_WIRE_PORT"; return 0; fi
+  command -v java >/dev/null || fail "java not found: needed to run mongo-java-server"
+  build_mongo_wire
+  # In memory: every test drops its own database, so the heap holds only the tests in flight.
+  # Serial GC: the lane shares 2 cores with pytest, and pauses on a small heap are short.
+  nohup java -Xms64m -Xmx2g -XX:+UseSerialGC -cp "$MONGO_WIRE_CLASSES:$MONGO_WIRE_CACHE/lib/*" \
+    Launcher 127.0.0.1 "$MONGO_WIRE_PORT" >>"$VAR/log/mongo-wire.log" 2>&1 &
+  echo $! > "$VAR/run/mongo-wire.pid"
+  wait_for mongo-wire mongo_ping "$url" || fail "mongo-java-server did not answer on 127.0.0.1:$MONGO_WIRE_PORT" "$VAR/log/mongo-wire.log"
+  say "mongo-wire: mongo-java-server $MONGO_WIRE_VERSION up on 127.0.0.1:$MONGO_WIRE_PORT"
 }
 
 start_redis() {
@@ -153,9 +202,11 @@ case "${1:-start}" in
     start_redis
     start_mongo
     start_minio
+    if [ "${2:-}" = mongo-wire ]; then start_mongo_wire
+    elif [ -n "${2:-}" ]; then echo "usage: $0 start [mongo-wire]" >&2; exit 2; fi
     ;;
   stop)
-    stop_one ferretdb; stop_one minio
+    stop_one ferretdb; stop_one minio; stop_one mongo-wire
     if pid_alive redis; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || stop_one redis; say "redis: stopped"; fi
     rm -f "$VAR/run/redis.pid"
     ;;
@@ -163,6 +214,7 @@ case "${1:-start}" in
     mongo_ping "${MONGODB_URL:-mongodb://127.0.0.1:$MONGO_PORT/}" >/dev/null 2>&1 && say "mongo: up" || say "mongo: down"
     redis_ping "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" >/dev/null 2>&1 && say "redis: up" || say "redis: down"
     s3_ping "${S3_ENDPOINT:-http://127.0.0.1:$MINIO_PORT}" && say "s3: up" || say "s3: down"
+    mongo_ping "mongodb://127.0.0.1:$MONGO_WIRE_PORT/" >/dev/null 2>&1 && say "mongo-wire: up" || say "mongo-wire: down (only \`make test\` starts it)"
     ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start [mongo-wire] | stop | status" >&2; exit 2 ;;
 esac

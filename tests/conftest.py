@@ -1,4 +1,8 @@
-"""Fixtures: real services (started by `make services`), one isolated namespace per test."""
+"""Fixtures: real services (started by `make services`), one isolated namespace per test.
+
+Two lanes run the suite (`make test`): the whole of it on FerretDB (MONGO_FLAVOR=ferretdb),
+then `--data-only` on mongo-java-server (MONGO_FLAVOR=mongodb), which proves the code path a
+real MongoDB user gets. Markers (pyproject.toml) say what does not belong in the second."""
 
 from __future__ import annotations
 
@@ -13,13 +17,52 @@ from tests.support.graphql import GraphQLClient
 from tests.support.isolation import drop_everything, isolated_settings
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--data-only",
+        action="store_true",
+        help="run only tests that reach the data stores (the mongodb lane of `make test`)",
+    )
+
+
+def _reaches_the_data_stores(item: pytest.Item) -> bool:
+    # Through the `settings` fixture (every store fixture depends on it), or a module that makes
+    # its own namespace with isolated_settings() (property tests, multi-process tests). Decided
+    # by what a test uses rather than by path, so it survives tests moving between directories.
+    if "settings" in getattr(item, "fixturenames", ()):
+        return True
+    module = getattr(item, "module", None)
+    return module is not None and hasattr(module, "isolated_settings")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    flavor = isolated_settings().mongo_flavor
+    if config.getoption("--data-only"):
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
+        for item in items:
+            pure = not _reaches_the_data_stores(item)
+            browser = item.get_closest_marker("browser") is not None
+            (drop if pure or browser else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    if flavor != "ferretdb":
+        why = pytest.mark.skip(reason=f"about FerretDB's workarounds; MONGO_FLAVOR={flavor}")
+        for item in items:
+            if item.get_closest_marker("ferretdb_only") is not None:
+                item.add_marker(why)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _services_up() -> None:
-    """Fail fast, with the fix, when the services are not running."""
+    """Fail fast, with the fix, when the services are not running. Pings the MongoDB the
+    settings name (MONGODB_URL), so each lane checks its own server."""
     import redis
     from pymongo import MongoClient
 
     s = isolated_settings()
+    start = "make services" if s.mongo_flavor == "ferretdb" else "ops/services.sh start mongo-wire"
     try:
         MongoClient(s.mongodb_url, serverSelectionTimeoutMS=2000).admin.command("ping")
         redis.Redis.from_url(s.redis_url, socket_timeout=2).ping()
@@ -27,7 +70,11 @@ def _services_up() -> None:
             f"{s.s3_endpoint}/minio/health/live", timeout=2
         ) if "127.0.0.1" in s.s3_endpoint else None
     except Exception as exc:
-        pytest.exit(f"services are not running ({exc}); start them with `make services`", 2)
+        pytest.exit(
+            f"services are not running ({exc}; MongoDB at {s.mongodb_url}, "
+            f"MONGO_FLAVOR={s.mongo_flavor}); start them with `{start}`",
+            2,
+        )
 
 
 @pytest.fixture
