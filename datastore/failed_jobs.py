@@ -9,10 +9,13 @@ from typing import Any, TypedDict
 from pymongo import DESCENDING, IndexModel
 
 from datastore.mongo import register_indexes
+from datastore.query_shapes import query
 from datastore.stores import Stores
 
 # Newest failures first, for whoever inspects them (no request path reads this collection).
 register_indexes("failed_jobs", [IndexModel([("failed_at", DESCENDING)])])
+# What an operator looks at after an incident: the newest failures first.
+query("failed_jobs", "newest_failures", sort=[("failed_at", -1)])
 
 
 class FailedJobDoc(TypedDict):

@@ -300,6 +300,14 @@ async def following_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
     return await _all_ids(stores, "following", user_id)
 
 
+async def followee_ids_from_mongo(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
+    """Everyone `user_id` follows, read from MongoDB alone: for when Redis is down."""
+    cursor = stores.db.follows.find(
+        {_FOLLOWING_OF.equality[0]: user_id}, projection={"followee_id": 1}
+    )
+    return [f["followee_id"] async for f in cursor]
+
+
 async def graph_page(
     stores: Stores, owner: UserDoc, kind: GraphKind, first: int, after: str | None
 ) -> Page[ObjectId]:

@@ -96,8 +96,9 @@ def check_coverage(indexes: dict[str, list[IndexModel]], shapes: Sequence[QueryS
         used.update((shape.collection, name) for name in serving)
     for collection, ixs in indexes.items():
         for ix in ixs:
-            # A TTL index exists for expiry, not for a query.
-            if "expireAfterSeconds" in ix.document:
+            # A TTL index exists for expiry and a unique one for integrity (a second follow
+            # request between two accounts is refused), whether or not a query uses them.
+            if "expireAfterSeconds" in ix.document or ix.document.get("unique"):
                 continue
             if (collection, ix.document["name"]) not in used:
                 result.unused.append((collection, ix.document["name"]))

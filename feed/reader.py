@@ -31,7 +31,13 @@ from core.pagination import LazyCursors, Page
 from datastore import posts
 from datastore.activity import queue_record, record_activity
 from datastore.doc_cache import post_cache, user_cache
-from datastore.graph import ensure_graph_cache, follow_scores, following_ids, graph_key
+from datastore.graph import (
+    ensure_graph_cache,
+    follow_scores,
+    followee_ids_from_mongo,
+    following_ids,
+    graph_key,
+)
 from datastore.posts import READY
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
@@ -299,12 +305,7 @@ class FeedReader:
     ) -> tuple[list[dict], bool]:
         """The pull model straight from MongoDB: used past the cached window and when Redis is
         down. Returns up to `limit_items` items and whether more exist."""
-        following = [
-            f["followee_id"]
-            async for f in self.stores.db.follows.find(
-                {"follower_id": viewer}, projection={"followee_id": 1}
-            )
-        ]
+        following = await followee_ids_from_mongo(self.stores, viewer)
         docs = await posts.newest_ready(
             self.stores, [*following, viewer], limit_items + 1, below=bound
         )
