@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from core.errors import BadInput
-from core.settings import Settings, get_settings
+from core.settings import Settings
 
 _SIG_BYTES = 8
 
@@ -93,20 +93,3 @@ def cursor_codec(settings: Settings) -> CursorCodec:
     if codec is None:
         codec = _CODECS[ident] = CursorCodec(settings)
     return codec
-
-
-# --- the environment's codec, for call sites not yet given their settings ------------------
-# feed/, search/queries.py, services/interaction_queries.py and services/read_posts.py still
-# call these; they ignore the settings handed to `create_app`. Migrate them to `cursor_codec`.
-
-
-def encode_cursor(kind: str, payload: Any) -> str:
-    return cursor_codec(get_settings()).encode(kind, payload)
-
-
-def decode_cursor(kind: str, cursor: str) -> Any:
-    return cursor_codec(get_settings()).decode(kind, cursor)
-
-
-def decode_position(kind: str, cursor: str) -> tuple[int, str]:
-    return cursor_codec(get_settings()).decode_position(kind, cursor)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import cursor_codec
 from core.errors import BadInput
 from core.pagination import Page
 from datastore import posts
@@ -65,7 +65,7 @@ async def read_explore(
     keys = FeedKeys(stores)
     offset = 0
     if after:
-        payload = decode_cursor(EXPLORE_CURSOR, after)
+        payload = cursor_codec(stores.settings).decode(EXPLORE_CURSOR, after)
         if not isinstance(payload, int) or payload < 0:
             raise BadInput("Malformed cursor", argument="after")
         offset = payload
@@ -87,7 +87,8 @@ async def read_explore(
     private = {a["_id"] for a in authors if a is not None and a.get("is_private")}
     visible = [d for d in live if d["author_id"] not in private]
     page = visible[offset : offset + first + 1]
-    cursors = [encode_cursor(EXPLORE_CURSOR, offset + i + 1) for i in range(len(page))]
+    encode = cursor_codec(stores.settings).encode
+    cursors = [encode(EXPLORE_CURSOR, offset + i + 1) for i in range(len(page))]
     return Page(page[:first], cursors[:first], len(page) > first)
 
 

@@ -25,7 +25,7 @@ from functools import partial
 from bson import ObjectId
 from redis.exceptions import RedisError, ResponseError
 
-from core.cursor import decode_cursor, decode_position, encode_cursor
+from core.cursor import cursor_codec
 from core.errors import BadInput
 from core.pagination import LazyCursors, Page
 from datastore import posts
@@ -102,6 +102,7 @@ class FeedReader:
     def __init__(self, stores: Stores) -> None:
         self.stores = stores
         self.settings = stores.settings
+        self.codec = cursor_codec(stores.settings)
         self.keys = FeedKeys(stores)
         self.timelines = Timelines(stores)
 
@@ -125,7 +126,7 @@ class FeedReader:
             }
         docs = found.docs
         cursors = LazyCursors(
-            partial(encode_cursor, RECENT_CURSOR), [[score_of(d), str(d["_id"])] for d in docs]
+            partial(self.codec.encode, RECENT_CURSOR), [[score_of(d), str(d["_id"])] for d in docs]
         )
         authors = await self._authors(docs, found.authors) if with_authors else {}
         return FeedPage(docs, cursors, found.has_next, extensions, authors, found.activity_recorded)
@@ -143,7 +144,7 @@ class FeedReader:
         return {d["author_id"]: every.get(d["author_id"]) for d in docs}
 
     def _decode_recent(self, after: str | None) -> Position | None:
-        return decode_position(RECENT_CURSOR, after) if after else None
+        return self.codec.decode_position(RECENT_CURSOR, after) if after else None
 
     async def _sources(self, viewer: ObjectId) -> tuple[list[str], set[ObjectId] | None]:
         """The zsets a RECENT page merges, and under `pull` the set of allowed authors (else
@@ -317,7 +318,7 @@ class FeedReader:
         cursor names, and page through it; when it runs out, rank the next window into the
         same snapshot. Windows are disjoint, so no item appears twice."""
         if after:
-            payload = decode_cursor(RANKED_CURSOR, after)
+            payload = self.codec.decode(RANKED_CURSOR, after)
             if not (isinstance(payload, list) and len(payload) == 2):
                 raise BadInput("Malformed cursor", argument="after")
             snapshot, offset = str(payload[0]), int(payload[1])
@@ -350,7 +351,7 @@ class FeedReader:
                 items.append(doc)
                 positions.append([snapshot, offset + i + 1])
         authors = await self._authors(items, {})
-        cursors = LazyCursors(partial(encode_cursor, RANKED_CURSOR), positions)
+        cursors = LazyCursors(partial(self.codec.encode, RANKED_CURSOR), positions)
         return FeedPage(items, cursors, has_next, {}, authors, recorded)
 
     async def _snapshot_slice(

@@ -18,7 +18,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from redis.exceptions import NoScriptError
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import CursorCodec, cursor_codec
 from core.errors import BadInput
 from core.pagination import Page
 from datastore import graph
@@ -73,11 +73,18 @@ def _oid(hexid: str) -> ObjectId | None:
         return None
 
 
-def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, after: str | None):
+def _page(
+    codec: CursorCodec,
+    ranked: list[tuple[Any, ...]],
+    first: int,
+    kind: str,
+    scope: Any,
+    after: str | None,
+):
     """Cut a fully ranked list of sort keys (tuples; the last element is the member) after the
     cursor. Returns (keys of the page, cursors, has_next)."""
     if after:
-        payload = decode_cursor(kind, after)
+        payload = codec.decode(kind, after)
         if not isinstance(payload, list) or len(payload) != 2 or payload[0] != scope:
             raise BadInput("This cursor belongs to another search", argument="after")
         last = tuple(payload[1])
@@ -86,7 +93,7 @@ def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, afte
         except TypeError as exc:
             raise BadInput("Malformed cursor", argument="after") from exc
     chunk = ranked[:first]
-    cursors = [encode_cursor(kind, [scope, list(key)]) for key in chunk]
+    cursors = [codec.encode(kind, [scope, list(key)]) for key in chunk]
     return chunk, cursors, len(ranked) > first
 
 
@@ -315,7 +322,9 @@ async def search_users(
             ranked.append((0, -s, m))
     ranked.sort()
     del ranked[MAX_CANDIDATES:]
-    chunk, cursors, has_next = _page(ranked, first, "searchUsers", joined, after)
+    chunk, cursors, has_next = _page(
+        cursor_codec(stores.settings), ranked, first, "searchUsers", joined, after
+    )
     pairs = [
         (oid, cur)
         for key, cur in zip(chunk, cursors, strict=True)
@@ -344,7 +353,9 @@ async def search_hashtags(
     scores = await _ranked_candidates(stores, "h", query)
     members = await _filter_terms(stores, query, list(scores), lambda ms: _tag_terms(stores, ms))
     ranked = sorted((-scores[m], m) for m in members)[:MAX_CANDIDATES]
-    chunk, cursors, has_next = _page(ranked, first, "searchHashtags", query.joined, after)
+    chunk, cursors, has_next = _page(
+        cursor_codec(stores.settings), ranked, first, "searchHashtags", query.joined, after
+    )
     return Page([HashtagHit(m, int(-s)) for s, m in chunk], cursors, has_next)
 
 
@@ -423,7 +434,9 @@ async def search_locations(
             if h and query.matches(text.name_terms(h.name))
         ]
     ranked = sorted((-scores[m], m) for m in members)[:MAX_CANDIDATES]
-    chunk, cursors, has_next = _page(ranked, first, "searchLocations", query.joined, after)
+    chunk, cursors, has_next = _page(
+        cursor_codec(stores.settings), ranked, first, "searchLocations", query.joined, after
+    )
     hits = await _location_hits(stores, [m for _, m in chunk])
     pairs = [(h, c) for h, c in zip(hits, cursors, strict=True) if h]
     return Page([h for h, _ in pairs], [c for _, c in pairs], has_next)
@@ -462,7 +475,9 @@ async def _nearby(
     by_id = {str(h.id): h for h in keep}
     ranked = [(h.distance_km or 0.0, str(h.id)) for h in keep]
     scope = [query.joined, round(lat, 6), round(lng, 6), radius]
-    chunk, cursors, has_next = _page(ranked, first, "nearbyLocations", scope, after)
+    chunk, cursors, has_next = _page(
+        cursor_codec(stores.settings), ranked, first, "nearbyLocations", scope, after
+    )
     return Page([by_id[m] for _, m in chunk], cursors, has_next)
 
 
@@ -520,7 +535,7 @@ async def _post_page(
 ) -> Page[dict]:
     cursor_key: tuple[float, str] | None = None
     if after:
-        payload = decode_cursor(kind, after)
+        payload = cursor_codec(stores.settings).decode(kind, after)
         if (
             not isinstance(payload, list)
             or len(payload) != 3
@@ -557,7 +572,9 @@ async def _post_page(
                 # The index may trail MongoDB by an event: re-check what it claims.
                 if post and post.get("status") == READY and post["author_id"] in visible:
                     items.append(post)
-                    cursors.append(encode_cursor(kind, [scope, score, member]))
+                    cursors.append(
+                        cursor_codec(stores.settings).encode(kind, [scope, score, member])
+                    )
         if len(items) > first:
             break
         if scanned >= MAX_SCAN_POSTS:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import CursorCodec, cursor_codec
 from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
@@ -28,8 +28,8 @@ from services.interactions_base import from_ms, to_ms
 from services.visibility import visible_owner_ids
 
 
-def _after_id(kind: str, after: str | None) -> ObjectId | None:
-    return parse_object_id(decode_cursor(kind, after)) if after else None
+def _after_id(codec: CursorCodec, kind: str, after: str | None) -> ObjectId | None:
+    return parse_object_id(codec.decode(kind, after)) if after else None
 
 
 async def _id_page(
@@ -46,7 +46,7 @@ async def _id_page(
     limit)` reading each batch from its repository, leaving out documents whose `person_field`
     has a block either way with `viewer`. Blocks are checked in Redis per fetched batch (no
     `$nin` scan), fetching again while the page is short."""
-    after_id = _after_id(kind, after)
+    after_id = _after_id(cursor_codec(stores.settings), kind, after)
     items: list[Any] = []
     more = True
     while more and len(items) <= first:
@@ -62,7 +62,9 @@ async def _id_page(
         items += [d for d in batch if d[person_field] not in hidden]
     has_next = len(items) > first or more
     items = items[:first]
-    return Page(items, [encode_cursor(kind, str(d["_id"])) for d in items], has_next)
+    return Page(
+        items, [cursor_codec(stores.settings).encode(kind, str(d["_id"])) for d in items], has_next
+    )
 
 
 async def likers_page(
@@ -97,7 +99,7 @@ async def comments_page(
     thread in Redis, documents through the cache. Comments whose author has a block either way
     with the viewer are left out, fetching again while the page is short."""
     kind = "comments" if reply_to_id is None else f"replies:{reply_to_id}"
-    after_id = _after_id(kind, after)
+    after_id = _after_id(cursor_codec(stores.settings), kind, after)
     cache = comment_cache(stores)
     items: list[dict] = []
     more = True
@@ -119,7 +121,9 @@ async def comments_page(
         items += [d for d in batch if d["author_id"] not in hidden]
     has_next = len(items) > first or more
     items = items[:first]
-    return Page(items, [encode_cursor(kind, str(d["_id"])) for d in items], has_next)
+    return Page(
+        items, [cursor_codec(stores.settings).encode(kind, str(d["_id"])) for d in items], has_next
+    )
 
 
 async def viewer_liked(
@@ -137,7 +141,7 @@ async def notifications_page(
     moves back to the top)."""
     before: tuple[datetime, ObjectId] | None = None
     if after:
-        payload = decode_cursor("notifications", after)
+        payload = cursor_codec(stores.settings).decode("notifications", after)
         try:
             t_ms, hex_id = int(payload[0]), str(payload[1])
         except (TypeError, ValueError, IndexError) as exc:
@@ -146,7 +150,10 @@ async def notifications_page(
     docs = await notifications.page_of_recipient(stores, viewer, before=before, limit=first + 1)
     items = docs[:first]
     cursors = [
-        encode_cursor("notifications", [to_ms(d["updated_at"]), str(d["_id"])]) for d in items
+        cursor_codec(stores.settings).encode(
+            "notifications", [to_ms(d["updated_at"]), str(d["_id"])]
+        )
+        for d in items
     ]
     return Page(items, cursors, len(docs) > first)
 

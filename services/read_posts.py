@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from core.cursor import decode_position, encode_cursor
+from core.cursor import cursor_codec
 from core.pagination import Page
 from datastore.posts import PostDoc
 from datastore.stores import Stores
@@ -19,9 +19,10 @@ async def user_posts(
 ) -> Page[PostDoc]:
     """An author's READY posts, newest first (the profile grid); empty when the viewer may not
     see the owner's content."""
-    bound = decode_position(PROFILE_CURSOR, after) if after else None
+    codec = cursor_codec(stores.settings)
+    bound = codec.decode_position(PROFILE_CURSOR, after) if after else None
     if first == 0 or not await can_see_content(stores, viewer, owner):
         return Page([], [], False)
     docs, has_next = await author_posts(stores, owner["_id"], first, bound)
-    cursors = [encode_cursor(PROFILE_CURSOR, list(position_of(d))) for d in docs]
+    cursors = [codec.encode(PROFILE_CURSOR, list(position_of(d))) for d in docs]
     return Page(docs, cursors, has_next)

@@ -191,10 +191,11 @@ async def test_bad_cursors_are_bad_input(world):
     reader = FeedReader(world.stores)
     with pytest.raises(BadInput):
         await reader.recent(viewer, 5, "not-a-cursor")
-    from core.cursor import encode_cursor
+    from core.cursor import cursor_codec
 
+    foreign = cursor_codec(world.stores.settings).encode("followers", [1, "x"])
     with pytest.raises(BadInput):
-        await reader.recent(viewer, 5, encode_cursor("followers", [1, "x"]))  # another list's
+        await reader.recent(viewer, 5, foreign)  # another list's
 
 
 async def test_redis_down_degrades_to_mongodb_and_says_so(world, settings):

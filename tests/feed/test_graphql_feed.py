@@ -49,9 +49,10 @@ async def test_feed_errors_have_codes(gql, stores):
     assert (await gql(FEED, {"first": 5, "after": "garbage"}, token=token)).codes == [
         "BAD_USER_INPUT"
     ]
-    from core.cursor import encode_cursor
+    from core.cursor import cursor_codec
 
-    foreign = encode_cursor("feed-ranked", ["snapshot", 3])  # a RANKED cursor used for RECENT
+    # A RANKED cursor used for RECENT:
+    foreign = cursor_codec(stores.settings).encode("feed-ranked", ["snapshot", 3])
     assert (await gql(FEED, {"first": 5, "after": foreign}, token=token)).codes == [
         "BAD_USER_INPUT"
     ]

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from core.cursor import decode_cursor, encode_cursor
+from core.cursor import cursor_codec
 from core.errors import BadInput
 from core.pagination import Page
+from core.settings import get_settings
 from datastore import graph
 from datastore.stores import Stores
 from search import index, queries, text
@@ -263,7 +264,7 @@ def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, afte
     """Cut a fully ranked list of sort keys (tuples; the last element is the member) after the
     cursor. Returns (keys of the page, cursors, has_next)."""
     if after:
-        payload = decode_cursor(kind, after)
+        payload = cursor_codec(get_settings()).decode(kind, after)
         if not isinstance(payload, list) or len(payload) != 2 or payload[0] != scope:
             raise BadInput("This cursor belongs to another search", argument="after")
         last = tuple(payload[1])
@@ -272,7 +273,7 @@ def _page(ranked: list[tuple[Any, ...]], first: int, kind: str, scope: Any, afte
         except TypeError as exc:
             raise BadInput("Malformed cursor", argument="after") from exc
     chunk = ranked[:first]
-    cursors = [encode_cursor(kind, [scope, list(key)]) for key in chunk]
+    cursors = [cursor_codec(get_settings()).encode(kind, [scope, list(key)]) for key in chunk]
     return chunk, cursors, len(ranked) > first
 
 
