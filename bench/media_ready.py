@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.ids import decode_id
 from services.process_post_media import job_key
-from tests.posts import samples
-from tests.posts.conftest import CREATE_UPLOAD_URL
+from tests.integration.posts.conftest import CREATE_UPLOAD_URL
+from tests.support import samples
 from tests.support.factories import create_user
 from tests.support.isolation import drop_everything, isolated_settings
 from tests.support.processes import worker_process

@@ -27,7 +27,7 @@ T = TypeVar("T")
 def build(cls: type[T], values: dict[str, Any]) -> T:
     """An instance of a Strawberry type from the values of all its fields, bypassing the
     dataclass `__init__` (keyword binding and defaults are a third of `Post.from_doc` on a feed
-    page). The caller passes every field: tests/posts/test_type_builders.py checks the builders."""
+    page). The caller passes every field: tests/unit/test_type_builders.py checks the builders."""
     obj = object.__new__(cls)
     obj.__dict__ = values
     return obj

@@ -54,29 +54,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(why)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _services_up() -> None:
-    """Fail fast, with the fix, when the services are not running. Pings the MongoDB the
-    settings name (MONGODB_URL), so each lane checks its own server."""
-    import redis
-    from pymongo import MongoClient
-
-    s = isolated_settings()
-    start = "make services" if s.mongo_flavor == "ferretdb" else "ops/services.sh start mongo-wire"
-    try:
-        MongoClient(s.mongodb_url, serverSelectionTimeoutMS=2000).admin.command("ping")
-        redis.Redis.from_url(s.redis_url, socket_timeout=2).ping()
-        httpx.get(
-            f"{s.s3_endpoint}/minio/health/live", timeout=2
-        ) if "127.0.0.1" in s.s3_endpoint else None
-    except Exception as exc:
-        pytest.exit(
-            f"services are not running ({exc}; MongoDB at {s.mongodb_url}, "
-            f"MONGO_FLAVOR={s.mongo_flavor}); start them with `{start}`",
-            2,
-        )
-
-
 @pytest.fixture
 async def settings() -> AsyncIterator[Settings]:
     s = isolated_settings()
@@ -115,7 +92,8 @@ async def counted(settings: Settings):
     """The app with every MongoDB command and Redis round trip counted, and a client for it:
     yields (app, gql, mongo counter, redis counter). The gateway's cost bucket is off: a process
     charges it once per lease of requests (gateway/throttle.py), so whether a counted request
-    pays that round trip depends on timing; tests/gateway/test_rate_limit.py covers it."""
+    pays that round trip depends on timing; tests/integration/gateway/test_rate_limit.py
+    covers it."""
     from app import create_app
     from datastore.instrumentation import (
         MongoCommandCounter,

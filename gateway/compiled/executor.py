@@ -14,8 +14,8 @@ for resolvers that take none, coercing and converting the same arguments for eve
 list, and a chain of `is_*_type` checks per value. A `Path` is built for composite fields
 (their children need it) and for a leaf only when it fails.
 
-The differential test (tests/gateway/test_executor_differential.py) holds it to byte-identical
-responses against the standard executor; tests/gateway/test_executor_versions.py pins the
+The differential test (tests/unit/test_executor_differential.py) holds it to byte-identical
+responses against the standard executor; tests/unit/test_executor_versions.py pins the
 graphql-core and Strawberry versions whose internals this reaches into.
 """
 
