@@ -74,8 +74,12 @@ _HANDLERS: dict[str, list[Handler]] = {}
 
 # Each domain's handler module (feed engine, notifications, search indexes). The gateway's
 # metrics counters are not listed: the entry points install them (gateway/event_metrics.py).
-HANDLER_MODULES: list[str] = ["feed.handlers", "services.interaction_events"]
-HANDLER_MODULES.append("search.handlers")
+# One module per domain that listens: imported on first emit, by API and worker alike.
+HANDLER_MODULES: tuple[str, ...] = (
+    "feed.handlers",  # fan-out, timeline clean-up
+    "services.interaction_events",  # notifications, mentions, clean-up after deletes/blocks
+    "search.handlers",  # search indexes
+)
 _loaded = False
 
 
