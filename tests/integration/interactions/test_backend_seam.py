@@ -68,10 +68,11 @@ async def test_the_mongodb_backend_takes_no_locks_and_keeps_nothing_pending(
     assert isinstance(mongo.backend, MongoBackend)
     deps = Deps(mongo, app.state.queue)
 
-    author, _ = await create_user(stores, "author")
-    fan, _ = await create_user(stores, "fan")
-    other, _ = await create_user(stores, "other")
-    post_id = await create_ready_post(stores, author)
+    # The factories write through the repositories, so through the mongodb backend too.
+    author, _ = await create_user(mongo, "author")
+    fan, _ = await create_user(mongo, "fan")
+    other, _ = await create_user(mongo, "other")
+    post_id = await create_ready_post(mongo, author)
 
     liked = await like_post(deps, fan, post_id)
     assert liked["like_count"] == 1
