@@ -138,19 +138,6 @@ class Settings(BaseSettings):
         return env
 
     @property
-    def mongo_point_reads(self) -> bool:
-        """Read a batch by `_id` as concurrent equality queries instead of one `$in`: FerretDB
-        pushes only `_id` equality down to SQLite."""
-        return self.mongo_flavor == "ferretdb"
-
-    @property
-    def serialize_document_writes(self) -> bool:
-        """FerretDB 1.x applies an update as an unisolated read-modify-write of the whole
-        document, so concurrent writers of one document lose updates unless serialized
-        (datastore/doc_lock.py). MongoDB's single-document updates are atomic."""
-        return self.mongo_flavor == "ferretdb"
-
-    @property
     def s3_host(self) -> str:
         return urlparse(self.s3_endpoint).netloc
 

@@ -12,6 +12,7 @@ from core.events import Deps, on
 from datastore import comments, likes, notifications, shares
 from datastore.accounts import user_ids_by_username
 from datastore.doc_cache import comment_cache, post_cache
+from datastore.posts import READY
 from datastore.stores import Stores
 from realtime.channels import publish_post_update
 from services.comment_threads import drop_threads
@@ -83,7 +84,7 @@ async def _notify_caption_mentions_on_ready(
     if post is None:
         await _notify_caption_mentions(deps, post_id=post_id, author_id=author_id)
         return
-    if post.get("status") != "READY" or not _caption_mentions(post):
+    if post.get("status") != READY or not _caption_mentions(post):
         return  # the common case: nothing to look up, no I/O on the delivery path
     # Looking the names up (the username map; MongoDB for names it lacks) and a write per
     # person: the worker does it, off the path that delivers the post. The job
@@ -103,7 +104,7 @@ async def _notify_caption_mentions(
 ) -> None:
     # Read fresh, not through the cache, which this must not fill (datastore/posts.py's to own).
     post = next(iter(await deps.stores.backend.find_by_ids("posts", [post_id])), None)
-    if post is None or post.get("status") != "READY":
+    if post is None or post.get("status") != READY:
         return
     # The group key is per post, so a post edited or re-announced never notifies one person twice.
     await _notify_mentions(

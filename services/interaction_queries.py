@@ -21,6 +21,7 @@ from datastore.doc_cache import comment_cache
 from datastore.graph import blocked_among
 from datastore.likes import LikeDoc
 from datastore.notifications import NotificationDoc
+from datastore.posts import READY
 from datastore.shares import ShareDoc
 from datastore.stores import Stores
 from services.comment_threads import remove_from_thread, thread_ids
@@ -214,7 +215,7 @@ async def shared_with_me_page(
         i
         for i, s in enumerate(page.items)
         if (p := posts.get(s["post_id"])) is not None
-        and p.get("status") == "READY"
+        and p.get("status") == READY
         and p["author_id"] in visible
     ]
     return Page([page.items[i] for i in keep], [page.cursors[i] for i in keep], page.has_next)
