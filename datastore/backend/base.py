@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
@@ -19,6 +20,13 @@ OnJoined = Callable[[], Awaitable[None]]
 
 
 T = TypeVar("T")
+
+
+def stored_now() -> datetime:
+    """Now, at the millisecond precision BSON dates store, so a written time compares equal to
+    the one read back."""
+    t = datetime.now(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class Backend(Protocol):

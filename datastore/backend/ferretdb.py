@@ -17,14 +17,13 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from datastore.backend.base import OnJoined
+from datastore.backend.base import OnJoined, stored_now
 from datastore.doc_cache import DocCache
 from datastore.doc_lock import hold_document
 
@@ -60,11 +59,6 @@ async def retry_busy(op: Callable[[], Awaitable[T]]) -> T:
                 raise
             await asyncio.sleep(0.005 * 2**attempt)
     raise AssertionError("unreachable")
-
-
-def _now() -> datetime:
-    t = datetime.now(UTC)
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class FerretBackend:
@@ -273,7 +267,7 @@ class FerretBackend:
         answers DuplicateKeyError and is then read."""
         coll = self._coll(collection)
         gid = group["_id"]
-        t = _now()
+        t = stored_now()
         for _ in range(2):
             try:
                 body = {

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from datastore.backend.base import OnJoined
+from datastore.backend.base import OnJoined, stored_now
 from datastore.doc_cache import DocCache
 
 if TYPE_CHECKING:
@@ -20,11 +19,6 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-
-
-def _now() -> datetime:
-    t = datetime.now(UTC)
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class MongoBackend:
@@ -104,7 +98,7 @@ class MongoBackend:
     ) -> bool:
         # The guard (`actor_ids` lacks the actor) and the change are one atomic update; an
         # insert racing another insert of the same group loses on `_id` and joins instead.
-        t = _now()
+        t = stored_now()
         coll = self._coll(collection)
         for _ in range(2):
             result = await coll.update_one(
