@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from core.settings import Settings, get_settings
 from gateway.errors import CodedParserCache, ErrorCodes
+from gateway.extension_runner import GatewaySchema
 from gateway.response_extensions import ContextExtensions
 from gateway.setup import batching_config, gateway_extensions
 from gateway.validation_cache import TextValidationCache
@@ -48,7 +49,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from gateway.compiled import CompiledExecutionContext
 
         executor = CompiledExecutionContext
-    return strawberry.Schema(
+    return GatewaySchema(
         query=query,
         execution_context_class=executor,
         mutation=mutation,
