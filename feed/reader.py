@@ -41,6 +41,7 @@ from datastore.graph import (
 from datastore.posts import READY
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
+from feed.ranked_script import NEW, SnapshotPage, snapshot_page
 from feed.ranking import Candidate, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
 from feed.recent_script import VIEWER_NOT_CACHED, FastPage, recent_page
@@ -316,63 +317,49 @@ class FeedReader:
     async def ranked(self, viewer: ObjectId, first: int, after: str | None) -> FeedPage:
         """Rank a window of the newest RANK_WINDOW items once, keep the order in a snapshot the
         cursor names, and page through it; when it runs out, rank the next window into the
-        same snapshot. Windows are disjoint, so no item appears twice."""
+        same snapshot. Windows are disjoint, so no item appears twice. A page of a snapshot
+        that exists (a later page, or a first page reusing the viewer's newest) is one round
+        trip (feed/ranked_script.py); cache misses add a read for those alone."""
         if after:
             payload = self.codec.decode(RANKED_CURSOR, after)
             if not (isinstance(payload, list) and len(payload) == 2):
                 raise BadInput("Malformed cursor", argument="after")
-            snapshot, offset = str(payload[0]), int(payload[1])
-            recorded = False
+            snapshot: str | None = str(payload[0])
+            offset = int(payload[1])
         else:
-            offset = 0
-            reused = await self._reusable_snapshot(viewer)
-            if reused is not None:
-                snapshot, recorded = reused, True
-            else:
-                snapshot = uuid.uuid4().hex[:16]
-                recorded = await self._extend_snapshot(viewer, snapshot, None, latest=True)
-        # One round trip for the page's ids, whether the snapshot lives and how it continues:
-        # a later page is this, one MGET of posts and one of authors.
-        live, ids, next_window = await self._snapshot_slice(viewer, snapshot, offset, first)
-        if not live:
+            snapshot, offset = None, 0
+        recorded = snapshot is None
+        page = await snapshot_page(self.stores, viewer, snapshot, offset, first)
+        if page == NEW:
+            snapshot = uuid.uuid4().hex[:16]
+            recorded = await self._extend_snapshot(viewer, snapshot, None, latest=True)
+            page = await snapshot_page(self.stores, viewer, snapshot, offset, first)
+        if not isinstance(page, SnapshotPage):
             # The meta hash exists for every live snapshot, even one with no items.
             raise BadInput(
                 "This cursor has expired; start again from the first page", argument="after"
             )
-        if len(ids) <= first and next_window:
-            await self._extend_snapshot(viewer, snapshot, next_window)
-            _, ids, _ = await self._snapshot_slice(viewer, snapshot, offset, first)
-        has_next = len(ids) > first
-        ids = ids[:first]
-        docs = await post_cache(self.stores).get_many([ObjectId(i) for i in ids])
+        if len(page.ids) <= first and page.next_window:
+            await self._extend_snapshot(viewer, page.snapshot, page.next_window)
+            page = await snapshot_page(self.stores, viewer, page.snapshot, offset, first)
+            if not isinstance(page, SnapshotPage):
+                raise BadInput(
+                    "This cursor has expired; start again from the first page", argument="after"
+                )
+        has_next = len(page.ids) > first
+        docs = page.docs
+        missing = [ObjectId(i) for i, doc in zip(page.ids, docs, strict=False) if doc is None]
+        if missing:
+            fetched = iter(await post_cache(self.stores).get_many(missing))
+            docs = [doc if doc is not None else next(fetched) for doc in docs]
         items, positions = [], []
         for i, doc in enumerate(docs):
             if doc is not None and doc.get("status") == READY:
                 items.append(doc)
-                positions.append([snapshot, offset + i + 1])
-        authors = await self._authors(items, {})
+                positions.append([page.snapshot, offset + i + 1])
+        authors = await self._authors(items, dict(page.authors))
         cursors = LazyCursors(partial(self.codec.encode, RANKED_CURSOR), positions)
         return FeedPage(items, cursors, has_next, {}, authors, recorded)
-
-    async def _snapshot_slice(
-        self, viewer: ObjectId, snapshot: str, offset: int, first: int
-    ) -> tuple[bool, list[str], str | None]:
-        key = self.keys.ranked_snapshot(viewer, snapshot)
-        async with self.stores.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(key + ":meta")
-            pipe.lrange(key, offset, offset + first)
-            pipe.hget(key + ":meta", "next")
-            live, ids, next_window = await pipe.execute()
-        return bool(live), ids, next_window
-
-    async def _reusable_snapshot(self, viewer: ObjectId) -> str | None:
-        """The viewer's newest snapshot if a first page may reuse it (recording the read in the
-        same round trip), else None."""
-        async with self.stores.redis.pipeline(transaction=False) as pipe:
-            pipe.get(self.keys.ranked_latest(viewer))
-            queue_record(pipe, self.stores, viewer)
-            latest, *_ = await pipe.execute()
-        return latest or None
 
     async def _extend_snapshot(
         self, viewer: ObjectId, snapshot: str, after: str | None, latest: bool = False
