@@ -100,6 +100,12 @@ async def find_user(
     return await stores.db.users.find_one({"_id": user_id}, projection=projection)
 
 
+async def find_users(stores: Stores, user_ids: list[ObjectId]) -> list[UserDoc]:
+    """The accounts that exist among `user_ids`, read fresh (not through the document cache),
+    in no particular order."""
+    return await stores.backend.find_by_ids("users", user_ids)
+
+
 async def find_by_login(stores: Stores, login: str) -> UserDoc | None:
     """The account whose lowercased username, or (with an `@`) email, is `login`."""
     field = _BY_EMAIL.equality[0] if "@" in login else _BY_USERNAME.equality[0]

@@ -116,6 +116,12 @@ async def find_post(
     return await stores.db.posts.find_one({"_id": post_id}, projection=projection)
 
 
+async def find_posts(stores: Stores, post_ids: list[ObjectId]) -> list[PostDoc]:
+    """The posts that exist among `post_ids`, read fresh (not through the document cache),
+    in no particular order."""
+    return await stores.backend.find_by_ids("posts", post_ids)
+
+
 async def find_processing(stores: Stores, post_id: ObjectId) -> PostDoc | None:
     return await stores.db.posts.find_one({"_id": post_id, "status": PostStatus.PROCESSING})
 

@@ -10,6 +10,7 @@ from bson import ObjectId
 
 from core.events import Deps, on
 from datastore import comments, likes, notifications, shares
+from datastore import posts as posts_repo
 from datastore.accounts import user_ids_by_username
 from datastore.doc_cache import comment_cache, post_cache
 from datastore.posts import READY
@@ -102,8 +103,8 @@ async def _notify_caption_mentions_on_ready(
 async def _notify_caption_mentions(
     deps: Deps, *, post_id: ObjectId, author_id: ObjectId, **_: object
 ) -> None:
-    # Read fresh, not through the cache, which this must not fill (datastore/posts.py's to own).
-    post = next(iter(await deps.stores.backend.find_by_ids("posts", [post_id])), None)
+    # Read fresh, not through the cache, which this must not fill.
+    post = next(iter(await posts_repo.find_posts(deps.stores, [post_id])), None)
     if post is None or post.get("status") != READY:
         return
     # The group key is per post, so a post edited or re-announced never notifies one person twice.

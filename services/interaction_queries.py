@@ -16,7 +16,8 @@ from core.cursor import CursorCodec, cursor_codec
 from core.errors import BadInput, NotFound
 from core.ids import parse_object_id
 from core.pagination import Page
-from datastore import likes, notifications, shares
+from datastore import accounts, likes, notifications, shares
+from datastore import posts as posts_repo
 from datastore.doc_cache import comment_cache
 from datastore.graph import blocked_among
 from datastore.likes import LikeDoc
@@ -169,7 +170,7 @@ async def notification_of(
 
 async def current_post(stores: Stores, post_id: ObjectId) -> dict | None:
     """The post as it is now (its counters included), read fresh."""
-    return next(iter(await stores.backend.find_by_ids("posts", [post_id])), None)
+    return next(iter(await posts_repo.find_posts(stores, [post_id])), None)
 
 
 async def unread_notification_count(stores: Stores, viewer: ObjectId) -> int:
@@ -207,9 +208,9 @@ async def shared_with_me_page(
         person_field="sender_id",
     )
     post_ids = list(dict.fromkeys(s["post_id"] for s in page.items))
-    posts = {p["_id"]: p for p in await stores.backend.find_by_ids("posts", post_ids)}
+    posts = {p["_id"]: p for p in await posts_repo.find_posts(stores, post_ids)}
     author_ids = list({p["author_id"] for p in posts.values()})
-    authors = await stores.backend.find_by_ids("users", author_ids)
+    authors = await accounts.find_users(stores, author_ids)
     visible = await visible_owner_ids(stores, viewer, authors)
     keep = [
         i

@@ -11,7 +11,7 @@ from bson import ObjectId
 
 from core.errors import BadInput, Forbidden, NotFound
 from core.events import Deps, emit
-from datastore import shares
+from datastore import accounts, shares
 from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
 from services.interactions_base import SHARE_MAX_RECIPIENTS, load_visible_post, now
@@ -35,11 +35,11 @@ async def share_post(
     if viewer_id in recipients:
         raise BadInput("You cannot share a post with yourself", argument="toUserIds")
     post = await load_visible_post(stores, viewer_id, post_id)
-    # Fresh reads of the users (datastore/accounts.py's to own), as before: not the cache.
-    people = {u["_id"]: u for u in await stores.backend.find_by_ids("users", recipients)}
+    # Fresh reads of the users, as before: not the cache.
+    people = {u["_id"]: u for u in await accounts.find_users(stores, recipients)}
     if len(people) != len(recipients):
         raise NotFound("User not found", argument="toUserIds")
-    author = next(iter(await stores.backend.find_by_ids("users", [post["author_id"]])), None)
+    author = next(iter(await accounts.find_users(stores, [post["author_id"]])), None)
     for recipient in recipients:
         if await blocked_between(stores, viewer_id, recipient) or not await can_see_content(
             stores, recipient, author
