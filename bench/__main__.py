@@ -251,13 +251,25 @@ class Runner:
         ordinary, _ = self.viewers()
         reqs = workloads.feed_requests(settings, self.ds, ordinary)
         out: dict[str, Any] = {}
-        for executor in ("standard", "compiled"):
-            used = choose_executor(executor)[1]
-            _log(f"ceiling: the feed shape from static data, GRAPHQL_EXECUTOR={executor} ({used})")
-            row = self.ceiling_row(reqs, executor)
-            row["executor"] = used
-            out[executor] = row
-            self.res["ceiling"] = out
+        # Two rounds, alternating, and each executor's better row: one short disturbance on
+        # this shared machine (a neighbour's burst) otherwise decides the ratio; the worse
+        # rows are kept in `other_rounds_rps`.
+        for round_ in (1, 2):
+            for executor in ("standard", "compiled"):
+                used = choose_executor(executor)[1]
+                _log(
+                    f"ceiling round {round_}: the feed shape from static data, "
+                    f"GRAPHQL_EXECUTOR={executor} ({used})"
+                )
+                row = self.ceiling_row(reqs, executor)
+                row["executor"] = used
+                best = out.get(executor)
+                if best is None or row["rps"] > best["rps"]:
+                    row["other_rounds_rps"] = [best["rps"]] if best else []
+                    out[executor] = row
+                else:
+                    best["other_rounds_rps"].append(row["rps"])
+                self.res["ceiling"] = out
 
     def ceiling_row(self, reqs: workloads.Requests, executor: str) -> dict:
         port = procs.free_port()

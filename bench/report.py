@@ -335,7 +335,9 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
         out += [_row(n, r) for n, r in rows.items()]
         for executor, c in ceilings(res).items():
             used = c.get("executor", executor)
-            out.append(_row(f"ceiling: same feed shape, static data, {used} executor", c))
+            others = c.get("other_rounds_rps") or []
+            rounds = f" (better of 2 rounds; other {others[0]:.0f} req/s)" if others else ""
+            out.append(_row(f"ceiling: same feed shape, static data, {used} executor{rounds}", c))
         out.append("")
     out += _peer_section(res, rows)
     trade = res.get("tradeoff", {})

@@ -459,11 +459,6 @@ async def _rebuild_block_set(stores: Stores, user_id: ObjectId) -> None:
     await stores.redis.sadd(_block_key(stores, user_id), _BUILT, *others)
 
 
-async def _block_set_ready(stores: Stores, user_id: ObjectId) -> None:
-    if not await stores.redis.sismember(_block_key(stores, user_id), _BUILT):
-        await _rebuild_block_set(stores, user_id)
-
-
 async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> bool:
     fields = {"blocker_id": blocker, "blocked_id": blocked}
     if not await _insert_edge(stores, "blocks", "block", fields, now_ms_precision()):
@@ -507,11 +502,16 @@ async def has_blocked(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> b
 async def blocked_among(
     stores: Stores, user_id: ObjectId, others: Sequence[ObjectId]
 ) -> set[ObjectId]:
-    """Those of `others` with a block either way with `user_id`: one SMISMEMBER."""
+    """Those of `others` with a block either way with `user_id`: one SMISMEMBER, the "built"
+    marker asked first (a set not built yet is built, then asked again)."""
     if not others:
         return set()
-    await _block_set_ready(stores, user_id)
-    flags = await stores.redis.smismember(_block_key(stores, user_id), [str(o) for o in others])
+    key = _block_key(stores, user_id)
+    members = [str(o) for o in others]
+    built, *flags = await stores.redis.smismember(key, [_BUILT, *members])
+    if not built:
+        await _rebuild_block_set(stores, user_id)
+        flags = await stores.redis.smismember(key, members)
     return {o for o, f in zip(others, flags, strict=True) if f}
 
 

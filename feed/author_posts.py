@@ -1,6 +1,7 @@
 """An author's READY posts newest first (the profile grid), from the authored set the feed
-already keeps: one ZREVRANGEBYSCORE and one cached MGET instead of a query that FerretDB
-answers with a collection scan. Past the set's cap, paging continues from MongoDB."""
+already keeps: one pipeline (built marker, ZREVRANGEBYSCORE) and one cached MGET instead of a
+query that FerretDB answers with a collection scan. Past the set's cap, paging continues from
+MongoDB."""
 
 from __future__ import annotations
 
@@ -19,16 +20,25 @@ async def author_posts(
 ) -> tuple[list[PostDoc], bool]:
     """Up to `first` READY posts of `author` below `bound` (score, id), and whether more exist."""
     keys = FeedKeys(stores)
-    await ensure_authored(stores, [author])
     want = first + 1
     max_score = "+inf" if bound is None else bound[0]
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        # A few extra rows cover posts sharing the bound's millisecond.
-        pipe.zrevrangebyscore(
-            keys.authored(author), max_score, "-inf", start=0, num=want + 8, withscores=True
-        )
-        pipe.zcard(keys.authored(author))
-        rows, size = await pipe.execute()
+
+    async def read() -> tuple[int, list, int]:
+        # The built marker rides with the range: an unbuilt set (new, expired, flushed) is
+        # rebuilt and read again, and a built one costs this one round trip.
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(keys.authored_built(author))
+            # A few extra rows cover posts sharing the bound's millisecond.
+            pipe.zrevrangebyscore(
+                keys.authored(author), max_score, "-inf", start=0, num=want + 8, withscores=True
+            )
+            pipe.zcard(keys.authored(author))
+            return tuple(await pipe.execute())  # type: ignore[return-value]
+
+    built, rows, size = await read()
+    if not built:
+        await ensure_authored(stores, [author])
+        built, rows, size = await read()
     positions = sorted(
         ((int(s), m) for m, s in rows if bound is None or (int(s), m) < bound), reverse=True
     )[:want]
