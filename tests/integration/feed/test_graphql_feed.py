@@ -85,7 +85,9 @@ async def test_flushed_redis_loses_nothing(app, gql):
     await w.drain()
     before = (await gql(FEED, {"first": 10}, token=token)).ok()["feed"]["edges"]
     assert len(before) == 3
-    keys = [k async for k in w.stores.redis.scan_iter(match=f"{w.settings.redis_prefix}*")]
+    keys = [
+        k async for k in w.stores.redis.scan_iter(match=f"{w.settings.redis_prefix}*", count=10_000)
+    ]
     await w.stores.redis.delete(*keys)
     after = (await gql(FEED, {"first": 10}, token=token)).ok()["feed"]["edges"]
     assert [e["node"]["id"] for e in after] == [e["node"]["id"] for e in before]
