@@ -7,6 +7,10 @@ SERVICE_UNAVAILABLE with `as_service_unavailable` instead of masking it as INTER
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import urllib3.exceptions
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -63,3 +67,26 @@ def as_service_unavailable(exc: BaseException) -> ServiceUnavailable | None:
         return exc
     dependency = dependency_of(exc)
     return None if dependency is None else unavailable(dependency)
+
+
+# The reads of the current request that Redis could not serve and MongoDB did: a set the
+# gateway opens per operation (`collect_degraded`) and reports in `extensions.degraded`. A
+# mutable set in the variable, so reads in tasks the request spawns (gathers) add to it too.
+_DEGRADED: ContextVar[set[str] | None] = ContextVar("photogram_degraded_reads", default=None)
+
+
+def note_degraded(read: str) -> None:
+    """Record that `read` ("post", "comments", ...) was served from MongoDB without Redis."""
+    reads = _DEGRADED.get()
+    if reads is not None:
+        reads.add(read)
+
+
+@contextmanager
+def collect_degraded() -> Iterator[set[str]]:
+    reads: set[str] = set()
+    token = _DEGRADED.set(reads)
+    try:
+        yield reads
+    finally:
+        _DEGRADED.reset(token)

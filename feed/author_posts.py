@@ -8,6 +8,7 @@ from bson import ObjectId
 
 from datastore import posts
 from datastore.doc_cache import post_cache
+from datastore.outages import REDIS_OUTAGE, note_degraded
 from datastore.posts import READY, Position, PostDoc
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
@@ -19,16 +20,21 @@ async def author_posts(
 ) -> tuple[list[PostDoc], bool]:
     """Up to `first` READY posts of `author` below `bound` (score, id), and whether more exist."""
     keys = FeedKeys(stores)
-    await ensure_authored(stores, [author])
     want = first + 1
     max_score = "+inf" if bound is None else bound[0]
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        # A few extra rows cover posts sharing the bound's millisecond.
-        pipe.zrevrangebyscore(
-            keys.authored(author), max_score, "-inf", start=0, num=want + 8, withscores=True
-        )
-        pipe.zcard(keys.authored(author))
-        rows, size = await pipe.execute()
+    try:
+        await ensure_authored(stores, [author])
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            # A few extra rows cover posts sharing the bound's millisecond.
+            pipe.zrevrangebyscore(
+                keys.authored(author), max_score, "-inf", start=0, num=want + 8, withscores=True
+            )
+            pipe.zcard(keys.authored(author))
+            rows, size = await pipe.execute()
+    except REDIS_OUTAGE:
+        note_degraded("posts of a user")
+        docs = await posts.newest_ready(stores, [author], want, bound)
+        return docs[:first], len(docs) > first
     positions = sorted(
         ((int(s), m) for m, s in rows if bound is None or (int(s), m) < bound), reverse=True
     )[:want]

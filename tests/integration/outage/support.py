@@ -39,63 +39,106 @@ async def running(
             yield application, GraphQLClient(http), http
 
 
-@contextmanager
-def private_redis() -> Iterator[tuple[str, subprocess.Popen]]:
-    """A redis-server of this test's own on a free port; yields (url, process)."""
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="pg-redis-")
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            workdir,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_port(port, proc)
-        yield f"redis://127.0.0.1:{port}/0", proc
-    finally:
-        stop(proc)
-        shutil.rmtree(workdir, ignore_errors=True)
+class PrivateRedis:
+    """A redis-server of this test's own on a free port, with its data in a temporary
+    directory (AOF on, so a stop and start keeps it, as a persistent production Redis would)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tempfile.mkdtemp(prefix="pg-redis-")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.dir,
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        """SIGTERM: Redis finishes its AOF and exits; clients then get connection refused."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextmanager
-def private_ferretdb() -> Iterator[tuple[str, subprocess.Popen]]:
-    """A FerretDB (SQLite) of this test's own on a free port, in a temporary directory."""
-    port = free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="pg-ferretdb-"))
-    (workdir / "data").mkdir()
-    (workdir / "state").mkdir()
-    proc = subprocess.Popen(
-        [
-            str(FERRETDB),
-            "--handler=sqlite",
-            f"--sqlite-url=file:{workdir}/data/",
-            f"--state-dir={workdir}/state",
-            f"--listen-addr=127.0.0.1:{port}",
-            "--debug-addr=-",
-            "--telemetry=disable",
-            "--log-level=error",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
     try:
-        _wait_port(port, proc)
-        yield f"mongodb://127.0.0.1:{port}/", proc
+        server.start()
+        yield server
     finally:
-        stop(proc)
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.close()
+
+
+class PrivateFerretDB:
+    """A FerretDB (SQLite) of this test's own on a free port, its data in a temporary directory
+    (ops/services.sh start_mongo's flags), so a test can kill -9 it and start it again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"mongodb://127.0.0.1:{self.port}/"
+        self.dir = Path(tempfile.mkdtemp(prefix="pg-ferretdb-"))
+        (self.dir / "data").mkdir()
+        (self.dir / "state").mkdir()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                str(FERRETDB),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{self.dir}/data/",
+                f"--state-dir={self.dir}/state",
+                f"--listen-addr=127.0.0.1:{self.port}",
+                "--debug-addr=-",
+                "--telemetry=disable",
+                "--log-level=error",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port, self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)  # SIGKILL: connections drop mid-command
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def private_ferretdb() -> Iterator[PrivateFerretDB]:
+    server = PrivateFerretDB()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 def stop(proc: subprocess.Popen) -> None:

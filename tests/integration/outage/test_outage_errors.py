@@ -9,7 +9,15 @@ import os
 import signal
 import time
 
-from tests.integration.outage.support import closed_port_url, private_redis, running
+import pytest
+
+from tests.integration.outage.support import (
+    FERRETDB,
+    closed_port_url,
+    private_ferretdb,
+    private_redis,
+    running,
+)
 
 SEARCH = 'query { searchUsers(query: "ali") { nodes { id } } }'
 
@@ -64,18 +72,36 @@ async def test_mongo_outage_is_service_unavailable_in_bounded_time(settings):
 
 
 async def test_readyz_names_a_hung_redis_within_its_deadline(settings):
-    with private_redis() as (url, proc):
-        async with running(settings.model_copy(update={"redis_url": url})) as (_, _gql, http):
+    with private_redis() as redis:
+        async with running(settings.model_copy(update={"redis_url": redis.url})) as (_, _, http):
             assert (await http.get("/readyz")).status_code == 200
-            os.kill(proc.pid, signal.SIGSTOP)  # accepts connections, never answers
+            os.kill(redis.proc.pid, signal.SIGSTOP)  # accepts connections, never answers
             try:
                 start = time.monotonic()
                 resp = await asyncio.wait_for(http.get("/readyz"), 10)
                 took = time.monotonic() - start
             finally:
-                os.kill(proc.pid, signal.SIGCONT)
+                os.kill(redis.proc.pid, signal.SIGCONT)
     assert resp.status_code == 503 and took < 3, (resp.status_code, took)
     body = resp.json()
     assert body["status"] == "unavailable"
     assert body["checks"]["redis"]["status"] == "down"
     assert body["checks"]["mongo"]["status"] == "ok"
+
+
+@pytest.mark.skipif(not FERRETDB.exists(), reason="needs the FerretDB binary (make services)")
+async def test_readyz_names_a_hung_mongodb_within_its_deadline(settings):
+    with private_ferretdb() as mongo:
+        local = settings.model_copy(update={"mongodb_url": mongo.url, "mongo_flavor": "ferretdb"})
+        async with running(local) as (_, _gql, http):
+            assert (await http.get("/readyz")).status_code == 200
+            os.kill(mongo.proc.pid, signal.SIGSTOP)
+            try:
+                start = time.monotonic()
+                resp = await asyncio.wait_for(http.get("/readyz"), 10)
+                took = time.monotonic() - start
+            finally:
+                os.kill(mongo.proc.pid, signal.SIGCONT)
+    assert resp.status_code == 503 and took < 3, (resp.status_code, took)
+    assert resp.json()["checks"]["mongo"]["status"] == "down"
+    assert resp.json()["checks"]["redis"]["status"] == "ok"
