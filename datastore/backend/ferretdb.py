@@ -30,6 +30,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from datastore.backend.base import OnJoined, stored_now
+from datastore.backend.reconnect import insert_retrying, retry_dropped
 from datastore.doc_cache import DocCache
 from datastore.doc_lock import hold_document
 from datastore.outages import REDIS_OUTAGE
@@ -96,12 +97,13 @@ class FerretBackend:
             if not keep_cached:
                 await DocCache(self._stores, collection).invalidate([doc_id])
 
-    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+    async def write(self, op: Callable[[], Awaitable[T]], *, idempotent: bool = False) -> T:
+        if idempotent:
+            return await retry_dropped(lambda: retry_busy(op))
         return await retry_busy(op)
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
-        body = dict(doc)
-        return (await retry_busy(lambda: self._coll(collection).insert_one(body))).inserted_id
+        return await insert_retrying(self._coll(collection), doc, retry_busy)
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any]) -> bool:
         result = await retry_busy(lambda: self._coll(collection).delete_one(dict(filter)))
