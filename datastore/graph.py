@@ -38,7 +38,7 @@ from core.pagination import Page
 from datastore.accounts import UserDoc, move_counters, pair_id, user_counter
 from datastore.doc_cache import user_cache
 from datastore.mongo import register_indexes
-from datastore.outages import REDIS_OUTAGE, note_degraded
+from datastore.outages import REDIS_OUTAGE, note_degraded, unavailable
 from datastore.query_shapes import query
 from datastore.stores import Stores
 
@@ -507,10 +507,16 @@ async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
     fields = {"blocker_id": blocker, "blocked_id": blocked}
     if not await _insert_edge(stores, "blocks", "block", fields, now_ms_precision()):
         return False
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.sadd(_block_key(stores, blocker), str(blocked))
-        pipe.sadd(_block_key(stores, blocked), str(blocker))
-        await pipe.execute()
+    try:
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(_block_key(stores, blocker), str(blocked))
+            pipe.sadd(_block_key(stores, blocked), str(blocker))
+            await pipe.execute()
+    except REDIS_OUTAGE as exc:
+        # A block the sets miss would fail open once Redis is back with them: take it back,
+        # and the client retries (SERVICE_UNAVAILABLE) once Redis answers.
+        await stores.backend.delete_one("blocks", {"_id": pair_id("block", blocker, blocked)})
+        raise unavailable("redis") from exc
     return True
 
 
@@ -519,10 +525,15 @@ async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
     if not await stores.backend.delete_one("blocks", {"_id": block_id}):
         return False
     if not await has_blocked(stores, blocked, blocker):
-        async with stores.redis.pipeline(transaction=False) as pipe:
-            pipe.srem(_block_key(stores, blocker), str(blocked))
-            pipe.srem(_block_key(stores, blocked), str(blocker))
-            await pipe.execute()
+        try:
+            async with stores.redis.pipeline(transaction=False) as pipe:
+                pipe.srem(_block_key(stores, blocker), str(blocked))
+                pipe.srem(_block_key(stores, blocked), str(blocker))
+                await pipe.execute()
+        except REDIS_OUTAGE as exc:
+            # repair: a stale member only hides content (fails closed) until the sets are
+            # rebuilt (rebuild_graph_cache).
+            log.warning("unblock %s -> %s not mirrored (Redis down): %s", blocker, blocked, exc)
     return True
 
 

@@ -178,3 +178,18 @@ async def test_create_post_is_saved_and_left_to_the_sweep(settings, stores, gql)
     # Not orphaned: the sweep that re-enqueues stuck posts finds it once it is old enough.
     later = datetime.now(UTC) + STUCK_PROCESSING_AGE + timedelta(seconds=1)
     assert post_id in await posts.stuck_processing_ids(stores, later, limit=500)
+
+
+async def test_a_block_during_the_outage_is_refused_whole(settings, stores):
+    w = await _world(stores)
+    dead = settings.model_copy(update={"redis_url": closed_port_url()})
+    async with running(dead) as (_, gql, _http):
+        body = await gql(
+            "mutation($id: ID!) { block(userId: $id) { id } }",
+            _gid("User", w["author"]),
+            token=w["token"],
+        )
+    # Block sets that missed it would let the blocked account see content once Redis is back.
+    assert body.codes == ["SERVICE_UNAVAILABLE"]
+    assert await stores.db.blocks.count_documents({"blocker_id": w["viewer"]}) == 0
+    assert await stores.db.follows.count_documents({"follower_id": w["viewer"]}) == 1
