@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 
 class AppError(Exception):
@@ -40,4 +40,23 @@ class RateLimited(AppError):
 
     def __init__(self, message: str, retry_after: int, **extensions: Any) -> None:
         super().__init__(message, retryAfter=max(1, int(retry_after)), **extensions)
+        self.retry_after = max(1, int(retry_after))
+
+
+Dependency = Literal["mongo", "redis", "storage"]
+
+
+class ServiceUnavailable(AppError):
+    """A dependency the request needs is down or not answering: retryable, never the client's
+    fault. `dependency` names it; `retryAfter` (seconds) is a hint, not a promise."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(
+        self, message: str, *, dependency: Dependency, retry_after: int = 1, **extensions: Any
+    ) -> None:
+        super().__init__(
+            message, dependency=dependency, retryAfter=max(1, int(retry_after)), **extensions
+        )
+        self.dependency = dependency
         self.retry_after = max(1, int(retry_after))

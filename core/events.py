@@ -114,3 +114,22 @@ async def emit(event: str, deps: Deps, **payload: Any) -> None:
         handlers = _HANDLERS.setdefault(_known(event), [])
     for handler in handlers:
         await handler(deps, **payload)
+
+
+async def emit_tolerating(
+    event: str,
+    deps: Deps,
+    tolerate: tuple[type[BaseException], ...],
+    **payload: Any,
+) -> list[BaseException]:
+    """`emit` for an event whose write has already committed: every handler runs even when an
+    earlier one fails with one of `tolerate` (a cache outage), so one domain's Redis work does
+    not cost another its MongoDB work. Returns what was tolerated, for the caller to log."""
+    load_handlers()
+    tolerated: list[BaseException] = []
+    for handler in _HANDLERS.get(event) or _HANDLERS.setdefault(_known(event), []):
+        try:
+            await handler(deps, **payload)
+        except tolerate as exc:
+            tolerated.append(exc)
+    return tolerated

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     mongodb_url: str = LOCAL_MONGODB_URL
     mongodb_db: str = "photogram"
     mongodb_timeout_ms: int = 3000
+    # How long one command may wait for the server's answer: bounds a request while the
+    # database hangs (accepts, never answers). Above FerretDB's slowest full scan here.
+    mongodb_socket_timeout_ms: int = 15000
     # Which server speaks the wire protocol: `mongodb` (MongoDB itself, Atlas, or any server with
     # MongoDB's atomic single-document updates) or `ferretdb` (our local FerretDB 1.24, whose
     # gaps datastore/ works around in one place). Unset: `ferretdb` for the local default URL,

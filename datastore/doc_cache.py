@@ -4,7 +4,10 @@ Why: a feed page hydrates up to 50 posts and their authors. On FerretDB only `_i
 pushed down to SQLite (an `$in` scans the collection), so the hot path reads documents from
 Redis with one MGET, and only misses go to MongoDB (by `_id`, then one pipelined SET). Entries
 expire after a TTL and are deleted when the document changes (domain event handlers call
-`invalidate`), so staleness is bounded either way. If Redis is down the cache is skipped.
+`invalidate`), so staleness is bounded either way. If Redis is down the cache is skipped:
+reads go to MongoDB, and the keys a write could not invalidate are remembered per client and
+deleted in the first cache round trip once Redis answers again (a Redis that kept its data
+through the outage would otherwise serve the old documents until their TTL).
 
 Format (v2, `doc:v2:{collection}:{id}`): JSON `{"d": doc, "t": paths}` written by orjson, where
 ObjectIds are hex strings and datetimes integer milliseconds (what BSON keeps), and `t` lists
@@ -31,6 +34,8 @@ import orjson
 from bson import ObjectId
 from redis.exceptions import RedisError
 
+from datastore import deferred_deletes
+from datastore.outages import note_degraded
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -157,9 +162,14 @@ class DocCache:
         redis = self.stores.redis_raw
         cached: list[bytes | None]
         try:
-            cached = await redis.mget([self.key(i) for i in ids])
+            stale = deferred_deletes.deferred(redis)
+            if stale:
+                cached = await self._mget_after_delete(redis, stale, ids)
+            else:
+                cached = await redis.mget([self.key(i) for i in ids])
         except RedisError as exc:
             log.warning("doc cache unavailable, reading MongoDB: %s", exc)
+            note_degraded(self.collection)
             cached = [None] * len(ids)
             redis = None
         found: dict[ObjectId, dict] = {}
@@ -179,6 +189,17 @@ class DocCache:
                 await self._write(redis, fetched)
         return [found.get(i) for i in ids]
 
+    async def _mget_after_delete(
+        self, redis: Any, stale: list[str], ids: Sequence[ObjectId]
+    ) -> list[bytes | None]:
+        """MGET, after deleting the keys an outage left stale: still one round trip."""
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.delete(*stale)
+            pipe.mget([self.key(i) for i in ids])
+            _, cached = await pipe.execute()
+        deferred_deletes.done(redis, stale)
+        return cached
+
     def _entries(self, docs: Iterable[dict]) -> list[tuple[str, bytes]]:
         entries = []
         for doc in docs:
@@ -196,9 +217,13 @@ class DocCache:
             return
         try:
             async with redis.pipeline(transaction=False) as pipe:
+                stale = deferred_deletes.deferred(redis)
+                if stale:
+                    pipe.delete(*stale)
                 for key, raw in entries:
                     pipe.set(key, raw, ex=self.ttl)
                 await pipe.execute()
+            deferred_deletes.done(redis, stale)
         except RedisError as exc:
             log.warning("doc cache write skipped: %s", exc)
 
@@ -214,10 +239,16 @@ class DocCache:
     async def invalidate(self, ids: Iterable[ObjectId | str]) -> None:
         keys = [self.key(i) for i in ids]
         if keys:
+            redis = self.stores.redis_raw
+            stale = deferred_deletes.deferred(redis)
             try:
-                await self.stores.redis_raw.delete(*keys)
+                await redis.delete(*keys, *stale)
             except RedisError as exc:
-                log.warning("doc cache invalidation failed: %s", exc)
+                # repair: remembered, and deleted once Redis answers (see the docstring).
+                log.warning("doc cache invalidation failed, deferred: %s", exc)
+                deferred_deletes.defer_delete(redis, keys)
+                return
+            deferred_deletes.done(redis, stale)
 
 
 def user_cache(stores: Stores) -> DocCache:

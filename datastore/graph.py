@@ -38,6 +38,7 @@ from core.pagination import Page
 from datastore.accounts import UserDoc, move_counters, pair_id, user_counter
 from datastore.doc_cache import user_cache
 from datastore.mongo import register_indexes
+from datastore.outages import REDIS_OUTAGE, note_degraded, unavailable
 from datastore.query_shapes import query
 from datastore.stores import Stores
 
@@ -173,10 +174,15 @@ async def create_follow(
         move_counters(stores, followee, {"follower_count": 1}),
     )
     score = score_of(created)
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.zadd(graph_key(stores, "followers", followee), {str(follower): score})
-        pipe.zadd(graph_key(stores, "following", follower), {str(followee): score})
-        await pipe.execute()
+    try:
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(graph_key(stores, "followers", followee), {str(follower): score})
+            pipe.zadd(graph_key(stores, "following", follower), {str(followee): score})
+            await pipe.execute()
+    except REDIS_OUTAGE as exc:
+        # repair: the zsets' ZCARD now differs from the counters, so their next reader
+        # (ensure_graph_cache) rebuilds them from MongoDB.
+        log.warning("follow %s -> %s not mirrored (Redis down): %s", follower, followee, exc)
     return True
 
 
@@ -290,14 +296,23 @@ async def follower_count(stores: Stores, user_id: ObjectId) -> int:
     """The size of `user_id`'s follower set: Redis only, unless the set was never built (or was
     lost), which `ensure_graph_cache` repairs from MongoDB first."""
     key = graph_key(stores, "followers", user_id)
-    if not await stores.redis.exists(key):
-        await ensure_graph_cache(stores, "followers", user_id)
-    return int(await stores.redis.zcard(key))
+    try:
+        if not await stores.redis.exists(key):
+            await ensure_graph_cache(stores, "followers", user_id)
+        return int(await stores.redis.zcard(key))
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        return int(await user_counter(stores, user_id, "follower_count") or 0)
 
 
 async def following_ids(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
-    """Everyone `user_id` follows, newest first."""
-    return await _all_ids(stores, "following", user_id)
+    """Everyone `user_id` follows, newest first (from MongoDB, in no order, when Redis is
+    down)."""
+    try:
+        return await _all_ids(stores, "following", user_id)
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        return await followee_ids_from_mongo(stores, user_id)
 
 
 async def followee_ids_from_mongo(stores: Stores, user_id: ObjectId) -> list[ObjectId]:
@@ -355,8 +370,26 @@ async def follow_scores(
     verified call `ensure_graph_cache` first."""
     if not others:
         return []
-    scores = await stores.redis.zmscore(graph_key(stores, kind, user_id), [str(o) for o in others])
+    try:
+        scores = await stores.redis.zmscore(
+            graph_key(stores, kind, user_id), [str(o) for o in others]
+        )
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        return await _edges_exist(stores, kind, user_id, others)
     return [s is not None for s in scores]
+
+
+async def _edges_exist(
+    stores: Stores, kind: GraphKind, user_id: ObjectId, others: Sequence[ObjectId]
+) -> list[bool]:
+    """`follow_scores` from MongoDB alone (Redis down): primary-key reads of the edges."""
+    ids = [
+        pair_id("follow", user_id, o) if kind == "following" else pair_id("follow", o, user_id)
+        for o in others
+    ]
+    found = {d["_id"] for d in await stores.backend.find_by_ids("follows", ids)}
+    return [i in found for i in ids]
 
 
 async def is_following(stores: Stores, follower: ObjectId, followee: UserDoc | ObjectId) -> bool:
@@ -366,8 +399,14 @@ async def is_following(stores: Stores, follower: ObjectId, followee: UserDoc | O
         followee_id, expected = followee["_id"], int(followee.get("follower_count", 0))
     else:
         followee_id, expected = followee, None
-    await ensure_graph_cache(stores, "followers", followee_id, expected)
-    score = await stores.redis.zscore(graph_key(stores, "followers", followee_id), str(follower))
+    try:
+        await ensure_graph_cache(stores, "followers", followee_id, expected)
+        score = await stores.redis.zscore(
+            graph_key(stores, "followers", followee_id), str(follower)
+        )
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        return await follow_exists(stores, follower, followee_id)
     return score is not None
 
 
@@ -463,10 +502,16 @@ async def create_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
     fields = {"blocker_id": blocker, "blocked_id": blocked}
     if not await _insert_edge(stores, "blocks", "block", fields, now_ms_precision()):
         return False
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.sadd(_block_key(stores, blocker), str(blocked))
-        pipe.sadd(_block_key(stores, blocked), str(blocker))
-        await pipe.execute()
+    try:
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(_block_key(stores, blocker), str(blocked))
+            pipe.sadd(_block_key(stores, blocked), str(blocker))
+            await pipe.execute()
+    except REDIS_OUTAGE as exc:
+        # A block the sets miss would fail open once Redis is back with them: take it back,
+        # and the client retries (SERVICE_UNAVAILABLE) once Redis answers.
+        await stores.backend.delete_one("blocks", {"_id": pair_id("block", blocker, blocked)})
+        raise unavailable("redis") from exc
     return True
 
 
@@ -475,10 +520,15 @@ async def remove_block(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> 
     if not await stores.backend.delete_one("blocks", {"_id": block_id}):
         return False
     if not await has_blocked(stores, blocked, blocker):
-        async with stores.redis.pipeline(transaction=False) as pipe:
-            pipe.srem(_block_key(stores, blocker), str(blocked))
-            pipe.srem(_block_key(stores, blocked), str(blocker))
-            await pipe.execute()
+        try:
+            async with stores.redis.pipeline(transaction=False) as pipe:
+                pipe.srem(_block_key(stores, blocker), str(blocked))
+                pipe.srem(_block_key(stores, blocked), str(blocker))
+                await pipe.execute()
+        except REDIS_OUTAGE as exc:
+            # repair: a stale member only hides content (fails closed) until the sets are
+            # rebuilt (rebuild_graph_cache).
+            log.warning("unblock %s -> %s not mirrored (Redis down): %s", blocker, blocked, exc)
     return True
 
 
@@ -487,10 +537,14 @@ async def has_blocked(stores: Stores, blocker: ObjectId, blocked: ObjectId) -> b
     `blocked` (built once, as for `blocked_among`) answers "no" for nearly every pair in one
     call, and a profile view asks this; only a pair in it is a primary-key read of `blocks`."""
     key = _block_key(stores, blocked)
-    built, either = await stores.redis.smismember(key, [_BUILT, str(blocker)])
-    if not built:
-        await _rebuild_block_set(stores, blocked)
-        either = await stores.redis.sismember(key, str(blocker))
+    try:
+        built, either = await stores.redis.smismember(key, [_BUILT, str(blocker)])
+        if not built:
+            await _rebuild_block_set(stores, blocked)
+            either = await stores.redis.sismember(key, str(blocker))
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        either = True  # unknown: the primary-key read below answers
     if not either:
         return False
     found = await stores.db.blocks.find_one(
@@ -508,11 +562,25 @@ async def blocked_among(
         return set()
     key = _block_key(stores, user_id)
     members = [str(o) for o in others]
-    built, *flags = await stores.redis.smismember(key, [_BUILT, *members])
-    if not built:
-        await _rebuild_block_set(stores, user_id)
-        flags = await stores.redis.smismember(key, members)
+    try:
+        built, *flags = await stores.redis.smismember(key, [_BUILT, *members])
+        if not built:
+            await _rebuild_block_set(stores, user_id)
+            flags = await stores.redis.smismember(key, members)
+    except REDIS_OUTAGE:
+        note_degraded("graph")
+        # Never fail open: without the set, MongoDB answers, by primary key both ways.
+        return await _blocked_among_from_mongo(stores, user_id, others)
     return {o for o, f in zip(others, flags, strict=True) if f}
+
+
+async def _blocked_among_from_mongo(
+    stores: Stores, user_id: ObjectId, others: Sequence[ObjectId]
+) -> set[ObjectId]:
+    ids = {pair_id("block", user_id, o): o for o in others}
+    ids.update({pair_id("block", o, user_id): o for o in others})
+    found = await stores.backend.find_by_ids("blocks", list(ids))
+    return {ids[d["_id"]] for d in found}
 
 
 def queue_blocked_among(

@@ -30,6 +30,7 @@ def connect_mongo(settings: Settings, **kwargs: object) -> AsyncMongoClient:
         settings.mongodb_url,
         serverSelectionTimeoutMS=settings.mongodb_timeout_ms,
         connectTimeoutMS=settings.mongodb_timeout_ms,
+        socketTimeoutMS=settings.mongodb_socket_timeout_ms,
         tz_aware=True,
         **kwargs,
     )

@@ -47,7 +47,8 @@ async def find_token(stores: Stores, token_id: ObjectId) -> RefreshTokenDoc | No
 
 async def mark_used(stores: Stores, token_id: ObjectId, when: datetime) -> None:
     await stores.backend.write(
-        lambda: stores.db.refresh_tokens.update_one({"_id": token_id}, {"$set": {"used_at": when}})
+        lambda: stores.db.refresh_tokens.update_one({"_id": token_id}, {"$set": {"used_at": when}}),
+        idempotent=True,
     )
 
 
@@ -56,5 +57,6 @@ async def revoke_family(stores: Stores, family_id: ObjectId, when: datetime) -> 
     await stores.backend.write(
         lambda: stores.db.refresh_tokens.update_many(
             {"family_id": family_id, "revoked_at": None}, {"$set": {"revoked_at": when}}
-        )
+        ),
+        idempotent=True,
     )

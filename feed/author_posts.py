@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from datastore import posts
 from datastore.doc_cache import post_cache
+from datastore.outages import REDIS_OUTAGE, note_degraded
 from datastore.posts import READY, Position, PostDoc
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
@@ -35,10 +36,15 @@ async def author_posts(
             pipe.zcard(keys.authored(author))
             return tuple(await pipe.execute())  # type: ignore[return-value]
 
-    built, rows, size = await read()
-    if not built:
-        await ensure_authored(stores, [author])
+    try:
         built, rows, size = await read()
+        if not built:
+            await ensure_authored(stores, [author])
+            built, rows, size = await read()
+    except REDIS_OUTAGE:
+        note_degraded("posts of a user")
+        docs = await posts.newest_ready(stores, [author], want, bound)
+        return docs[:first], len(docs) > first
     positions = sorted(
         ((int(s), m) for m, s in rows if bound is None or (int(s), m) < bound), reverse=True
     )[:want]

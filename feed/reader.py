@@ -38,9 +38,11 @@ from datastore.graph import (
     following_ids,
     graph_key,
 )
+from datastore.outages import REDIS_OUTAGE
 from datastore.posts import READY
 from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
+from feed.ranked_degraded import ranked_from_mongo
 from feed.ranked_script import NEW, SnapshotPage, snapshot_page
 from feed.ranking import Candidate, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
@@ -315,6 +317,12 @@ class FeedReader:
 
     # --- RANKED --------------------------------------------------------------------------
     async def ranked(self, viewer: ObjectId, first: int, after: str | None) -> FeedPage:
+        try:
+            return await self._ranked(viewer, first, after)
+        except REDIS_OUTAGE:
+            return await ranked_from_mongo(self, viewer, first, after, RANK_WINDOW)
+
+    async def _ranked(self, viewer: ObjectId, first: int, after: str | None) -> FeedPage:
         """Rank a window of the newest RANK_WINDOW items once, keep the order in a snapshot the
         cursor names, and page through it; when it runs out, rank the next window into the
         same snapshot. Windows are disjoint, so no item appears twice. A page of a snapshot

@@ -2,6 +2,8 @@
 
 Domain errors (`core.errors.AppError`) keep their message and code. GraphQL's own parse and
 validation errors become GRAPHQL_VALIDATION_FAILED (or BAD_USER_INPUT for bad variables).
+A driver's connection or timeout error (MongoDB, Redis, object storage: `datastore/outages.py`
+says which) is an outage, not a bug: SERVICE_UNAVAILABLE with `dependency` and `retryAfter`.
 Anything else is a bug: its message is masked as INTERNAL with the request id, and the traceback
 goes to the server log under that id.
 """
@@ -16,6 +18,7 @@ from strawberry.extensions import MaskErrors, ParserCache
 
 from core.errors import AppError
 from core.logging import request_id_var
+from datastore.outages import as_service_unavailable
 from gateway.limits import limit_error_extensions
 
 log = logging.getLogger("graphql.errors")
@@ -40,6 +43,24 @@ class ErrorCodes(MaskErrors):
             # graphql-core wraps resolver exceptions; unwrap nested GraphQLErrors.
             while isinstance(original, GraphQLError) and original.original_error is not None:
                 original = original.original_error
+            outage = as_service_unavailable(original) if original is not None else None
+            if outage is not None and outage is not original:
+                log.warning(
+                    "%s unavailable at %s: %s",
+                    outage.dependency,
+                    error.path,
+                    str(original).splitlines()[0][:300] if str(original) else type(original),
+                )
+                # The driver's text names hosts and ports: the client gets the outage's own.
+                error = GraphQLError(
+                    message=outage.message,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    original_error=outage,
+                )
+                original = outage
             if isinstance(original, AppError):
                 error.extensions = {
                     **(error.extensions or {}),

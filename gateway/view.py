@@ -4,7 +4,10 @@
   GraphQL-shaped JSON with a code instead of Strawberry's plain text, so clients parse one shape;
 - a batch holds at most `max_batch_operations` operations (BATCH_TOO_LARGE, nothing executed);
 - WebSocket connections per user are capped (`admit_websocket`, called from `on_ws_connect` once
-  the user is known) and released when the connection closes; open connections are a gauge.
+  the user is known) and released when the connection closes; open connections are a gauge;
+- a request that could do nothing because a dependency is down (no root field has data, and
+  an error says SERVICE_UNAVAILABLE) answers HTTP 503 with `Retry-After`, so proxies, load
+  balancers and plain HTTP clients see the outage; a partial result stays 200.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
@@ -42,6 +45,26 @@ def _error_response(exc: HTTPException) -> JSONResponse:
     )
 
 
+def outage_retry_after(response_data: object) -> int | None:
+    """`Retry-After` seconds when this response is a request that could do nothing because a
+    dependency is down: every root field null (or no data at all) and at least one error
+    SERVICE_UNAVAILABLE. None otherwise (batches, partial results, clients' mistakes)."""
+    if not isinstance(response_data, dict):
+        return None
+    errors = response_data.get("errors")
+    if not errors:
+        return None
+    data = response_data.get("data")
+    if isinstance(data, dict) and any(v is not None for v in data.values()):
+        return None
+    hints = [
+        int(ext.get("retryAfter") or 1)
+        for ext in (e.get("extensions") or {} for e in errors)
+        if ext.get("code") == "SERVICE_UNAVAILABLE"
+    ]
+    return max(hints) if hints else None
+
+
 class GatewayGraphQL(GraphQL):
     # orjson: a 20-post feed response encodes in a tenth of the time of the stdlib's json;
     # its JSONDecodeError subclasses json's, so Strawberry's 400 for a bad body still applies.
@@ -67,6 +90,14 @@ class GatewayGraphQL(GraphQL):
                 extra={"status": exc.status_code, "reason": exc.reason[:200]},
             )
             return _error_response(exc)
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        retry_after = outage_retry_after(response_data)
+        if retry_after is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     def _validate_batch_request(self, request_data: list[Any], protocol: Any) -> None:
         config = self.schema.config.batching_config

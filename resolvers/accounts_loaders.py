@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
 from bson import ObjectId
 
 from datastore import graph
+from datastore.outages import REDIS_OUTAGE
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -19,7 +21,8 @@ def _relation_loader(ctx: Context, kind: graph.GraphKind) -> DataLoader:
         viewer = ctx.viewer_id
         if viewer is None:
             return [False] * len(ids)
-        await graph.ensure_graph_cache(ctx.stores, kind, viewer)
+        with contextlib.suppress(REDIS_OUTAGE):  # follow_scores then reads MongoDB
+            await graph.ensure_graph_cache(ctx.stores, kind, viewer)
         return await graph.follow_scores(ctx.stores, kind, viewer, ids)
 
     return DataLoader(load, max_batch_size=500)

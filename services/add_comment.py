@@ -11,12 +11,13 @@ from __future__ import annotations
 from bson import ObjectId
 
 from core.errors import BadInput, NotFound
-from core.events import Deps, emit
+from core.events import Deps
 from datastore import comments
 from datastore.comments import CommentDoc
 from datastore.doc_cache import comment_cache
 from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
+from services.after_commit import emit_committed
 from services.comment_threads import add_to_thread
 from services.interactions_base import COMMENT_MAX_CHARS, load_visible_post, now
 from services.rate_limits import check_rate_limit
@@ -67,6 +68,8 @@ async def add_comment(
         await cache.invalidate([root_id])  # its reply_count moved
     await cache.prime([doc])
     await add_to_thread(stores, doc)
-    await emit("comment.added", deps, comment_id=doc["_id"], post_id=post_id, author_id=viewer_id)
+    await emit_committed(
+        "comment.added", deps, comment_id=doc["_id"], post_id=post_id, author_id=viewer_id
+    )
     await publish_post_update(stores, post_id)
     return doc

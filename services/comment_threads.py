@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from bson import ObjectId
 from redis.exceptions import RedisError
 
-from datastore import comments
+from datastore import comments, deferred_deletes
+from datastore.outages import REDIS_OUTAGE, note_degraded
 from datastore.stores import Stores
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ async def add_to_thread(stores: Stores, comment: dict) -> None:
             pipe.expire(key, IDLE_SECONDS)
             await pipe.execute()
     except RedisError as exc:
+        # repair: the thread is dropped once Redis answers (its next read rebuilds it).
         log.error("comment %s not added to its thread: %s", comment["_id"], exc)
+        deferred_deletes.defer_delete(stores.redis, [key])
         with contextlib.suppress(RedisError):
             await stores.redis.delete(key)
 
@@ -85,11 +88,21 @@ async def thread_ids(
     the thread is built; otherwise a rebuild, which reads only `_id`s from MongoDB."""
     key = thread_key(stores, post_id, root_id)
     lower = f"({after}" if after else f"({BUILT}"
-    async with stores.redis.pipeline(transaction=False) as pipe:
-        pipe.zscore(key, BUILT)
-        pipe.zrangebylex(key, lower, "+", 0, limit)
-        pipe.expire(key, IDLE_SECONDS)
-        built, members, _ = await pipe.execute()
+    try:
+        stale = deferred_deletes.deferred(stores.redis)
+        async with stores.redis.pipeline(transaction=False) as pipe:
+            if stale:
+                pipe.delete(*stale)  # threads an outage left without a comment
+            pipe.zscore(key, BUILT)
+            pipe.zrangebylex(key, lower, "+", 0, limit)
+            pipe.expire(key, IDLE_SECONDS)
+            *_, built, members, _ = await pipe.execute()
+        deferred_deletes.done(stores.redis, stale)
+    except REDIS_OUTAGE:
+        # The thread from MongoDB alone: a scan on FerretDB, but the page is served.
+        note_degraded("comments")
+        ids = sorted(await comments.thread_member_ids(stores, post_id, root_id))
+        return [i for i in ids if after is None or i > after][:limit]
     if built is None:
         members = await _rebuild(stores, key, post_id, root_id, lower, limit)
     return [ObjectId(m) for m in members]

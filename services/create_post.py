@@ -20,6 +20,7 @@ from bson import ObjectId
 from core.errors import BadInput, Conflict
 from core.events import Deps
 from datastore import posts, uploads
+from datastore.outages import REDIS_OUTAGE
 from datastore.posts import PostDoc, PostStatus
 from datastore.uploads import UploadDoc, UploadStatus
 from media.probe import MediaLimits, Probe, probe
@@ -242,7 +243,12 @@ async def create_post(
         raise
     from services.process_post_media import enqueue_processing
 
-    await enqueue_processing(deps.queue, post_id)
+    try:
+        await enqueue_processing(deps.queue, post_id)
+    except REDIS_OUTAGE as exc:
+        # repair: the post is saved as PROCESSING; the worker's sweep re-enqueues posts stuck
+        # there (services/sweep_uploads.py, STUCK_PROCESSING_AGE) once Redis is back.
+        log.warning("post %s saved, its processing job not queued (Redis down): %s", post_id, exc)
     return doc
 
 

@@ -8,10 +8,11 @@ from typing import Literal
 from bson import ObjectId
 
 from core.errors import BadInput, Forbidden
-from core.events import Deps, emit
+from core.events import Deps
 from datastore import graph
 from datastore.accounts import UserDoc
 from services.account_lookup import load_user, load_viewer
+from services.after_commit import emit_committed
 from services.rate_limits import check_rate_limit
 
 FollowStatus = Literal["FOLLOWING", "REQUESTED"]
@@ -45,12 +46,14 @@ async def follow_user(deps: Deps, viewer_id: ObjectId, target_id: ObjectId) -> F
             if await graph.blocked_among(stores, viewer_id, [target_id]):
                 await graph.remove_request(stores, viewer_id, target_id)
                 raise Forbidden("You cannot follow this account")
-            await emit("user.follow_requested", deps, requester_id=viewer_id, target_id=target_id)
+            await emit_committed(
+                "user.follow_requested", deps, requester_id=viewer_id, target_id=target_id
+            )
         return FollowResult("REQUESTED", target)
     if await graph.create_follow(stores, viewer_id, target_id):
         # A block recorded while this ran removed follows before ours existed: undo ours.
         if await graph.blocked_among(stores, viewer_id, [target_id]):
             await graph.remove_follow(stores, viewer_id, target_id)
             raise Forbidden("You cannot follow this account")
-        await emit("user.followed", deps, follower_id=viewer_id, followee_id=target_id)
+        await emit_committed("user.followed", deps, follower_id=viewer_id, followee_id=target_id)
     return FollowResult("FOLLOWING", await load_user(stores, target_id))

@@ -8,10 +8,18 @@ Usage from any domain service:
 Actions and their limits come from settings (`rate_limit_<action>`, in the `limits` notation
 such as "1000/hour"): follow, post, like, comment, login_account, login_address,
 register_address. Windows live in Redis under `{REDIS_PREFIX}rl:`; each hit is one Lua call.
+
+When Redis is down a limit cannot be counted, and each action decides (`FAIL_CLOSED`):
+- login and registration fail closed (SERVICE_UNAVAILABLE): an outage must not open a window
+  for password guessing or mass sign-ups, and a client can retry them in a second;
+- likes, comments, follows and posts fail open: they need an account, their limits are against
+  spam, not attacks, and refusing them would turn a cache outage into a write outage (the
+  writes themselves commit to MongoDB without Redis).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import weakref
@@ -21,7 +29,13 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from core.errors import RateLimited
+from datastore.outages import REDIS_OUTAGE, unavailable
 from datastore.stores import Stores
+
+log = logging.getLogger(__name__)
+
+# Actions refused while their window cannot be counted (see the module docstring).
+FAIL_CLOSED = frozenset({"login_account", "login_address", "register_address"})
 
 # One limiter per Redis connection pool (the API and the worker each have one; tests one per
 # app), sharing that pool rather than opening connections of its own.
@@ -77,7 +91,13 @@ async def check_rate_limit(
     item = _item(limit or limit_for(stores, action))
     limiter = _limiter(stores)
     keys = [action, *(str(i) for i in identifiers)]
-    if await limiter.hit(item, *keys, cost=cost):
+    try:
+        if await limiter.hit(item, *keys, cost=cost):
+            return
+    except REDIS_OUTAGE as exc:
+        if action in FAIL_CLOSED:
+            raise unavailable("redis") from exc
+        log.warning("rate limit %s not counted (Redis unavailable): %s", action, exc)
         return
     stats = await limiter.get_window_stats(item, *keys)
     retry_after = max(1, math.ceil(stats.reset_time - time.time()))

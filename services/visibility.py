@@ -7,11 +7,13 @@ its author always sees it. `visible_posts` is the batched form, for lists.
 
 Reads go to Redis (datastore/graph.py): the viewer's block set (SMISMEMBER) and the follow
 zsets, verified against the exact counters on the user documents, so no MongoDB scan happens
-on FerretDB.
+on FerretDB. When Redis is down, graph.py answers the same questions from MongoDB (primary-key
+reads of the edges): a check never fails open.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 
 from bson import ObjectId
@@ -19,6 +21,7 @@ from bson import ObjectId
 from core.errors import Forbidden
 from datastore import graph
 from datastore.doc_cache import user_cache
+from datastore.outages import REDIS_OUTAGE
 from datastore.posts import READY, PostDoc
 from datastore.stores import Stores
 
@@ -70,7 +73,8 @@ async def visible_owner_ids(
     ]
     followed: set[ObjectId] = set()
     if private:
-        await graph.ensure_graph_cache(stores, "following", viewer)
+        with contextlib.suppress(REDIS_OUTAGE):  # follow_scores then reads MongoDB
+            await graph.ensure_graph_cache(stores, "following", viewer)
         flags = await graph.follow_scores(stores, "following", viewer, private)
         followed = {oid for oid, f in zip(private, flags, strict=True) if f}
     visible: set[ObjectId] = set()

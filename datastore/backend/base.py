@@ -32,14 +32,18 @@ def stored_now() -> datetime:
 class Backend(Protocol):
     name: str
 
-    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+    async def write(self, op: Callable[[], Awaitable[T]], *, idempotent: bool = False) -> T:
         """Run one driver write the repository shapes itself (a filtered find-and-modify, an
         upsert); FerretDB retries it when SQLite reports the database busy. Only for writes
-        that are safe to repeat after an error (each is one atomic statement there)."""
+        that are safe to repeat after an error (each is one atomic statement there).
+        `idempotent`: running it twice leaves what running it once does (a `$set`), so it is
+        also retried after a dropped connection (backend/reconnect.py); never for `$inc`."""
         ...
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
-        """Insert `doc`; returns its `_id`. Raises DuplicateKeyError on a unique index."""
+        """Insert `doc`; returns its `_id`. Raises DuplicateKeyError on a unique index.
+        Retried after a dropped connection: its `_id` is fixed first, so a retry that meets
+        the document its lost attempt wrote counts as the insert (backend/reconnect.py)."""
         ...
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any]) -> bool:

@@ -8,15 +8,21 @@
 - Likewise actors joining one notification group are queued in Redis and written in one go.
 - Concurrent writers get SQLite's "database is locked" as an error: retried (`retry_busy`).
 - Only `_id` equality is pushed down to SQLite (`$in` scans): batches are point reads.
+
+Locks, pending deltas and queued actors live in Redis, which is a cache: while it is down the
+writes go straight to MongoDB without them (a plain `$inc`, the group written at once), so a
+like still commits. Two writers of one document in that window may lose an update; counters
+are left to the reconciliation that recounts them from their edges.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bson import ObjectId
@@ -24,13 +30,17 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from datastore.backend.base import OnJoined, stored_now
+from datastore.backend.reconnect import insert_retrying, retry_dropped
 from datastore.doc_cache import DocCache
 from datastore.doc_lock import hold_document
+from datastore.outages import REDIS_OUTAGE
 
 if TYPE_CHECKING:
     from datastore.stores import Stores
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _BUSY_ATTEMPTS = 8
 # A pending hash outlives a crashed holder (the next writer of the document applies it).
@@ -75,18 +85,25 @@ class FerretBackend:
         self, collection: str, doc_id: Any, *, keep_cached: bool = False
     ) -> AsyncIterator[None]:
         try:
-            async with hold_document(self._stores, collection, doc_id):
+            async with AsyncExitStack() as held:
+                try:
+                    await held.enter_async_context(hold_document(self._stores, collection, doc_id))
+                except REDIS_OUTAGE as exc:
+                    # repair: written without the lock while Redis is down; a concurrent
+                    # writer may undo this update (counters: reconciliation recounts them).
+                    log.warning("writing %s %s unlocked (Redis down): %s", collection, doc_id, exc)
                 yield
         finally:
             if not keep_cached:
                 await DocCache(self._stores, collection).invalidate([doc_id])
 
-    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
+    async def write(self, op: Callable[[], Awaitable[T]], *, idempotent: bool = False) -> T:
+        if idempotent:
+            return await retry_dropped(lambda: retry_busy(op))
         return await retry_busy(op)
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
-        body = dict(doc)
-        return (await retry_busy(lambda: self._coll(collection).insert_one(body))).inserted_id
+        return await insert_retrying(self._coll(collection), doc, retry_busy)
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any]) -> bool:
         result = await retry_busy(lambda: self._coll(collection).delete_one(dict(filter)))
@@ -150,11 +167,20 @@ class FerretBackend:
         stores = self._stores
         coll = self._coll(collection)
         pending = stores.keys("pending", collection, doc_id)
-        async with stores.redis.pipeline(transaction=True) as pipe:
-            for field, delta in deltas.items():
-                pipe.hincrby(pending, field, delta)
-            pipe.expire(pending, _PENDING_COUNTERS_TTL_SECONDS)
-            await pipe.execute()
+        try:
+            async with stores.redis.pipeline(transaction=True) as pipe:
+                for field, delta in deltas.items():
+                    pipe.hincrby(pending, field, delta)
+                pipe.expire(pending, _PENDING_COUNTERS_TTL_SECONDS)
+                await pipe.execute()
+        except REDIS_OUTAGE as exc:
+            # repair: the delta goes straight to MongoDB, unlocked (see the module docstring).
+            log.warning("counter %s %s applied unlocked (Redis down): %s", collection, doc_id, exc)
+            return await retry_busy(
+                lambda: coll.find_one_and_update(
+                    {"_id": doc_id}, {"$inc": dict(deltas)}, return_document=ReturnDocument.AFTER
+                )
+            )
         inflight = stores.keys("pending", collection, doc_id, "inflight")
         latest = stores.keys("pending", collection, doc_id, "latest")
         memo_key = (id(asyncio.get_running_loop()), latest)
@@ -240,10 +266,18 @@ class FerretBackend:
         stores = self._stores
         gid = group["_id"]
         pending = stores.keys("pending", "notif", gid)
-        async with stores.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(pending, str(actor_id))
-            pipe.expire(pending, _PENDING_ACTORS_TTL_SECONDS)
-            await pipe.execute()
+        try:
+            async with stores.redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(pending, str(actor_id))
+                pipe.expire(pending, _PENDING_ACTORS_TTL_SECONDS)
+                await pipe.execute()
+        except REDIS_OUTAGE as exc:
+            # repair: no queue and no lock while Redis is down: this actor is written alone.
+            log.warning("notification %s joined unlocked (Redis down): %s", gid, exc)
+            new = await self._write_group(collection, group, [actor_id], max_actors)
+            if new:
+                await on_joined()
+            return bool(new)
         async with self.serialized(collection, gid):
             queued = await stores.redis.lrange(pending, 0, -1)
             if not queued:

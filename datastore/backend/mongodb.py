@@ -12,6 +12,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from datastore.backend.base import OnJoined, stored_now
+from datastore.backend.reconnect import insert_retrying, retry_dropped
 from datastore.doc_cache import DocCache
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+
+
+async def _once(op: Callable[[], Awaitable[T]]) -> T:
+    return await op()
 
 
 class MongoBackend:
@@ -33,11 +38,11 @@ class MongoBackend:
     async def _uncache(self, collection: str, doc_id: Any) -> None:
         await DocCache(self._stores, collection).invalidate([doc_id])
 
-    async def write(self, op: Callable[[], Awaitable[T]]) -> T:
-        return await op()
+    async def write(self, op: Callable[[], Awaitable[T]], *, idempotent: bool = False) -> T:
+        return await (retry_dropped(op) if idempotent else op())
 
     async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> Any:
-        return (await self._coll(collection).insert_one(dict(doc))).inserted_id
+        return await insert_retrying(self._coll(collection), doc, _once)
 
     async def delete_one(self, collection: str, filter: Mapping[str, Any]) -> bool:
         return (await self._coll(collection).delete_one(dict(filter))).deleted_count > 0

@@ -44,7 +44,7 @@ class GraphQLClient:
         resp = await self.http.post(
             self.path, json={"query": query, "variables": variables or {}}, headers=hdrs
         )
-        assert resp.status_code in (200, 400), (resp.status_code, resp.text)
+        assert resp.status_code in (200, 400, 503), (resp.status_code, resp.text)
         body = GraphQLResponse(resp.json())
         body["_status"] = resp.status_code
         return body
