@@ -48,6 +48,16 @@ async def reconcile_one(stores: Stores, kind: DirtyKind, member: str, score: int
         return False
     await stores.backend.settle_counters(kind, _id)
     before = await stored(stores, kind, _id)
+    if before is None and kind == "hashtags" and any((await truth(stores, kind, _id)).values()):
+        # A crash before a first use's upsert: create the tag at 0 (as that upsert would have;
+        # `$setOnInsert`, so a concurrent first use's `$inc` is kept), then repair it below.
+        async with stores.backend.serialized(kind, _id):
+            await stores.backend.write(
+                lambda: stores.db.hashtags.update_one(
+                    {"_id": _id}, {"$setOnInsert": {"post_count": 0}}, upsert=True
+                )
+            )
+        before = await stored(stores, kind, _id)
     if before is None:  # deleted: nothing to count
         if score is not None:
             await dirty.unmark_if_unchanged(stores, kind, member, score)
