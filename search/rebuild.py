@@ -124,9 +124,8 @@ async def _swap(stores: Stores) -> int:
     live, staging = stores.keys(LIVE, ""), stores.keys(STAGING, "")
     new = await _keys(stores, staging + "*")
     renames = {key: live + key[len(staging) :] for key in new}
-    keep = {live + name for name in _KEEP}
+    keep = {live + name for name in _KEEP} | set(renames.values())
     gone = [key for key in await _keys(stores, live + "*") if key not in keep]
-    gone = [key for key in gone if key not in renames.values()]
     async with stores.redis.pipeline(transaction=True) as pipe:
         for i in range(0, len(gone), 1000):
             pipe.delete(*gone[i : i + 1000])
