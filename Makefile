@@ -8,7 +8,7 @@ PORT ?= 8000
 # The second test lane's server: mongo-java-server, started by `ops/services.sh start mongo-wire`.
 MONGO_WIRE_URL ?= mongodb://127.0.0.1:$(or $(PHOTOGRAM_MONGO_WIRE_PORT),37018)/
 
-.PHONY: run test test-mongodb test-mongodb-lane setup browser venv web services mongo-wire services-stop services-status serve worker bench lint lock clean
+.PHONY: run test test-mongodb test-mongodb-lane setup browser venv web services mongo-wire services-stop services-status serve worker bench check-data lint lock clean
 
 run: setup ## set everything up, then serve the API (GraphiQL at /graphql) and the worker
 	$(PY) cli.py run --host $(HOST) --port $(PORT)
@@ -63,6 +63,9 @@ serve: setup
 
 worker: setup
 	$(PY) cli.py worker
+
+check-data: setup ## photogram doctor: counters and derived indexes vs MongoDB; REPAIR=1 fixes them
+	$(PY) cli.py doctor $(if $(REPAIR),,--dry-run)
 
 bench: setup ## benchmarks; BENCH_SCALE=small|large
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,4 +1,5 @@
-"""`photogram serve | worker | run`: the API server, the worker, or both side by side."""
+"""`photogram serve | worker | run | doctor`: the API server, the worker, both side by side,
+or the data check an operator runs after an incident (maintenance/doctor.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,35 @@ def _worker() -> int:
     return 0
 
 
+def _doctor(dry_run: bool) -> int:
+    """Exit 0 when nothing differed (or everything found was repaired), 1 when a dry run found
+    differences, 2 when a repair left some."""
+    import asyncio
+
+    from core.settings import get_settings
+    from datastore.stores import open_stores
+    from maintenance.doctor import run_doctor
+
+    async def go() -> int:
+        stores = open_stores(get_settings())
+        try:
+            report = await run_doctor(stores, repair=not dry_run)
+            print("\n".join(report.lines()), flush=True)
+            if not report.differences:
+                return 0
+            if dry_run:
+                return 1
+            after = await run_doctor(stores, repair=False)
+            if after.differences:
+                print("after the repair:", "\n".join(after.lines()), sep="\n", flush=True)
+                return 2
+            return 0
+        finally:
+            await stores.close()
+
+    return asyncio.run(go())
+
+
 def _run(host: str, port: int, workers: int) -> int:
     """API and worker together, as `make run` starts them; stopping one stops both."""
     worker = subprocess.Popen([sys.executable, os.path.abspath(__file__), "worker"])
@@ -61,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     sub.add_parser("worker")
+    doctor = sub.add_parser("doctor", help="compare counters and derived indexes with MongoDB")
+    doctor.add_argument("--dry-run", action="store_true", help="only report what differs")
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return _doctor(args.dry_run)
     if args.command == "serve":
         return _serve(args.host, args.port, args.workers)
     if args.command == "worker":

@@ -10,6 +10,7 @@ from typing import TypedDict
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 
+from datastore.dirty import mark_dirty
 from datastore.mongo import register_indexes
 from datastore.query_shapes import query
 from datastore.stores import Stores
@@ -67,6 +68,7 @@ def new_comment(
 
 
 async def insert_comment(stores: Stores, doc: CommentDoc) -> None:
+    await mark_dirty(stores, {"posts": [doc["post_id"]]})
     await stores.backend.insert_one(COLLECTION, doc)
 
 

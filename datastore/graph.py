@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 from core.cursor import cursor_codec
 from core.pagination import Page
 from datastore.accounts import UserDoc, move_counters, pair_id, user_counter
+from datastore.dirty import mark_dirty
 from datastore.doc_cache import user_cache
 from datastore.mongo import register_indexes
 from datastore.outages import REDIS_OUTAGE, note_degraded, unavailable
@@ -167,6 +168,7 @@ async def create_follow(
     Counters move only when this call inserted the edge, so they stay exact."""
     created = now or now_ms_precision()
     fields = {"follower_id": follower, "followee_id": followee}
+    await mark_dirty(stores, {"users": [follower, followee]})
     if not await _insert_edge(stores, "follows", "follow", fields, created):
         return False
     await asyncio.gather(
@@ -197,6 +199,7 @@ async def follow_exists(stores: Stores, follower: ObjectId, followee: ObjectId) 
 async def remove_follow(stores: Stores, follower: ObjectId, followee: ObjectId) -> bool:
     """Delete the edge if present. Returns whether this call deleted it."""
     edge_id = pair_id("follow", follower, followee)
+    await mark_dirty(stores, {"users": [follower, followee]})
     deleted = await stores.backend.delete_one("follows", {"_id": edge_id})
     if not deleted:
         return False

@@ -11,6 +11,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from datastore.dirty import mark_dirty
 from datastore.mongo import register_indexes
 from datastore.query_shapes import query
 from datastore.stores import Stores
@@ -43,6 +44,7 @@ async def insert_like(
     stores: Stores, post_id: ObjectId, user_id: ObjectId, created_at: datetime
 ) -> bool:
     """Returns False when the user already likes the post."""
+    await mark_dirty(stores, {"posts": [post_id]})
     try:
         await stores.backend.insert_one(
             COLLECTION, {"post_id": post_id, "user_id": user_id, "created_at": created_at}
@@ -54,6 +56,7 @@ async def insert_like(
 
 async def delete_like(stores: Stores, post_id: ObjectId, user_id: ObjectId) -> bool:
     """Returns whether a like was deleted."""
+    await mark_dirty(stores, {"posts": [post_id]})
     return await stores.backend.delete_one(COLLECTION, {"post_id": post_id, "user_id": user_id})
 
 

@@ -10,6 +10,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from datastore.dirty import mark_dirty
 from datastore.mongo import register_indexes
 from datastore.query_shapes import query
 from datastore.stores import Stores
@@ -49,6 +50,7 @@ async def insert_share(
     created_at: datetime,
 ) -> bool:
     """Returns False when the sender already shared the post with the recipient."""
+    await mark_dirty(stores, {"posts": [post_id]})
     doc = {
         "post_id": post_id,
         "sender_id": sender_id,

@@ -3,10 +3,16 @@
 The worker refreshes one global ranked set (`explore` zset: engagement with decay, public
 authors only) every minute; a read filters it per viewer (followed, self, blocked, private
 authors out) and pages through it by offset within the set's current version.
+
+`explore:version`, bumped by every refresh, doubles as the built marker: a read that finds the
+set empty and the marker gone (Redis lost both) refreshes it at once instead of answering
+nothing until the next cron run; only the empty answer pays for the check.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +34,8 @@ from worker.registry import cron, job
 EXPLORE_CURSOR = "explore"
 EXPLORE_SIZE = 1000
 EXPLORE_MAX_AGE = timedelta(days=7)
+_REFRESH_LOCK_SECONDS = 30
+_WAIT_SECONDS = 10.0
 
 
 async def refresh_explore(stores: Stores, now: datetime | None = None) -> int:
@@ -73,6 +81,8 @@ async def read_explore(
     if viewer is not None:
         excluded = {*await following_ids(stores, viewer), viewer}
     ids = await stores.redis.zrevrange(keys.explore(), 0, EXPLORE_SIZE - 1)
+    if not ids and await ensure_explore(stores):
+        ids = await stores.redis.zrevrange(keys.explore(), 0, EXPLORE_SIZE - 1)
     docs = await post_cache(stores).get_many([ObjectId(i) for i in ids])
     live = [
         d
@@ -90,6 +100,28 @@ async def read_explore(
     encode = cursor_codec(stores.settings).encode
     cursors = [encode(EXPLORE_CURSOR, offset + i + 1) for i in range(len(page))]
     return Page(page[:first], cursors[:first], len(page) > first)
+
+
+async def ensure_explore(stores: Stores) -> bool:
+    """Refresh a lost explore set (its version marker gone), one process at a time (SET NX EX);
+    the others wait for that refresh. Returns whether the set was (re)built meanwhile."""
+    keys = FeedKeys(stores)
+    version = keys.explore() + ":version"
+    if await stores.redis.exists(version):
+        return False
+    lock = keys.explore() + ":lock"
+    if await stores.redis.set(lock, "1", nx=True, ex=_REFRESH_LOCK_SECONDS):
+        try:
+            await refresh_explore(stores)
+        finally:
+            await stores.redis.delete(lock)
+        return True
+    deadline = time.monotonic() + _WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if await stores.redis.exists(version):
+            break
+        await asyncio.sleep(0.05)  # another process's refresh: across processes, no Event
+    return True
 
 
 @job

@@ -20,8 +20,13 @@ Keys (all under `stores.keys("sx", ...)`; `{u}`, `{p}`, `{l}` are ObjectId hex, 
   sx:l:m:{l}          hash name, lat, lng                    location card (no MongoDB read)
   sx:l:geo            GEO set of {l} with coordinates        near-a-point search
   sx:p:{p}            string: JSON {a, tags, loc, t, hot}    what is indexed for a post (a: author)
-  sx:built            string: time of the last full rebuild
+  sx:built            string: time of the last full rebuild; its absence means the index was
+                      lost (a query that finds nothing then rebuilds it: search/rebuild.py)
   sx:users_synced     string: time of the last `sync_users` run
+  sxj                 zset "u:{u}" / "p:{p}" -> ms: entries updated in the last hour, replayed
+                      after a rebuild's swap (outside `sx:`, so the swap keeps it)
+  sxb:...             a rebuild's staging copy of `sx:...`, RENAMEd over it in one MULTI
+  sxlock              the rebuild lock (SET NX EX, renewed by each bulk write)
 
 Counts (hashtag and location post counts) are the cardinality of the RECENT zset, written to
 the ranking zsets by one Lua script so concurrent posts never leave a stale count behind.
@@ -42,7 +47,7 @@ from bson import ObjectId
 from redis.exceptions import WatchError
 
 from datastore import posts
-from datastore.accounts import all_users, find_user, user_ids_updated_since
+from datastore.accounts import find_user, user_ids_updated_since
 from datastore.posts import READY
 from datastore.stores import Stores
 from search import text
@@ -109,6 +114,23 @@ def username_key(username: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum() or ch in "._")[:64]
 
 
+# Every entry update also notes its object in a journal (a zset, member -> time in ms, in the
+# same MULTI: no extra round trip), so a rebuild can replay what changed while it was building
+# into staging keys (search/rebuild.py). Kept for an hour, far longer than any rebuild.
+JOURNAL_SECONDS = 3600
+
+
+def journal_key(stores: Stores) -> str:
+    return stores.keys("sxj")
+
+
+def queue_journal(pipe: Any, stores: Stores, member: str) -> None:
+    now_ms = int(time.time() * 1000)
+    key = journal_key(stores)
+    pipe.zadd(key, {member: now_ms})
+    pipe.zremrangebyscore(key, "-inf", now_ms - JOURNAL_SECONDS * 1000)
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
@@ -164,6 +186,7 @@ async def index_user(stores: Stores, user_id: ObjectId) -> None:
                 old = orjson.loads(raw) if raw else None
                 pipe.multi()
                 _queue_user(pipe, k, hexid, old, new)
+                queue_journal(pipe, stores, f"u:{hexid}")
                 await pipe.execute()
                 return
             except WatchError:
@@ -288,6 +311,7 @@ async def _apply_post(stores: Stores, hexid: str, new: dict | None) -> None:
                 old = orjson.loads(raw) if raw else None
                 pipe.multi()
                 _queue_post(pipe, k, hexid, old, new)
+                queue_journal(pipe, stores, f"p:{hexid}")
                 await pipe.execute()
                 break
             except WatchError:
@@ -379,6 +403,8 @@ class _Bulk:
                 pipe.hset(key, mapping=mapping)
             for i in range(0, len(self.geo), 3 * chunk):
                 pipe.geoadd(self._geo_key, self.geo[i : i + 3 * chunk])
+            if self.lock:
+                pipe.expire(*self.lock)
             await pipe.execute()
         self.zsets.clear()
         self.strings.clear()
@@ -387,20 +413,15 @@ class _Bulk:
         self.size = 0
 
     _geo_key = ""
+    lock: tuple[str, int] | None = None
 
 
 async def rebuild_index(stores: Stores, *, batch_size: int = 200_000) -> dict[str, int]:
-    """Rebuild every search structure from MongoDB: clear, then index users and READY posts in
-    bulk (`batch_size`: index entries held in memory between writes). For a flushed or
-    corrupted Redis; events arriving during a rebuild may be overwritten, so run it when writes
-    are quiet (or re-run it)."""
-    started = time.perf_counter()
-    await clear_index(stores)
-    users = all_users(stores, _USER_PROJECTION)
-    ready = posts.all_ready(stores, _POST_PROJECTION)
-    counts = await bulk_index(stores, users, ready, batch_size=batch_size)
-    log.info("search index rebuilt in %.1fs: %s", time.perf_counter() - started, counts)
-    return counts
+    """Rebuild every search structure from MongoDB into staging keys and swap them in (see
+    `search.rebuild.rebuild_index`): safe while events keep arriving."""
+    from search.rebuild import rebuild_index as build_and_swap
+
+    return await build_and_swap(stores, batch_size=batch_size)
 
 
 async def bulk_index(
@@ -409,13 +430,23 @@ async def bulk_index(
     posts: AsyncIterable[dict],
     *,
     batch_size: int = 200_000,
+    namespace: str = "sx",
+    lock_key: str | None = None,
+    lock_seconds: int = 0,
 ) -> dict[str, int]:
     """Index user and post documents in bulk into an empty index (the rebuild, and loaders
-    that have the documents at hand, e.g. the benchmark)."""
-    k = stores.keys
+    that have the documents at hand, e.g. the benchmark). `namespace`: the first key part
+    written under ("sx" is the live index; the rebuild writes to staging keys). `lock_key`:
+    a lock whose expiry each flush renews to `lock_seconds`, in the same pipeline."""
+    live = stores.keys
+
+    def k(*parts: object) -> str:
+        return live(namespace, *parts[1:])
+
     counts = {"users": 0, "posts": 0, "hashtags": 0, "locations": 0}
     bulk = _Bulk(stores, batch_size)
     bulk._geo_key = k("sx", "l", "geo")
+    bulk.lock = (lock_key, lock_seconds) if lock_key else None
 
     async for doc in users:
         hexid = str(doc["_id"])

@@ -9,9 +9,9 @@ offsets. Post pages walk a zset downward from the cursor and drop what the viewe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
 from bson import ObjectId
@@ -28,6 +28,7 @@ from datastore.posts import READY
 from datastore.stores import Stores
 from search import text
 from search.index import PREFIX_LEN, SEP, username_key
+from search.rebuild import ensure_built
 from services.visibility import visible_owner_ids
 
 # A search ranks at most this many matches; past it a query is too broad to be useful.
@@ -40,6 +41,7 @@ MAX_RADIUS_KM = 200.0
 _UNTIL = b"\xff"  # sorts after every UTF-8 byte: the end of a ZRANGEBYLEX prefix range
 
 PostOrder = Literal["TOP", "RECENT"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +210,31 @@ async def _filter_terms(
     return [m for m, terms in zip(members, found, strict=True) if terms and query.matches(terms)]
 
 
+async def _healing(stores: Stores, ask: Callable[[], Awaitable[T]]) -> T:
+    """Ask; if the answer is empty and the index turns out lost (its built marker is gone, as
+    after a FLUSHALL), rebuild it (`search.rebuild.ensure_built`) and ask again. Checked only
+    on an empty answer, so a healthy query costs no extra round trip."""
+    found = await ask()
+    if _is_empty(found) and await ensure_built(stores):
+        found = await ask()
+    return found
+
+
+def _is_empty(found: Any) -> bool:
+    return found is None or (isinstance(found, Page) and not found.items)
+
+
 # --- users -----------------------------------------------------------------------------------
 
 
 async def search_users(
+    stores: Stores, viewer: ObjectId | None, raw_query: str, first: int, after: str | None
+) -> Page[dict]:
+    """`_search_users`, healing a lost index when it finds nothing."""
+    return await _healing(stores, lambda: _search_users(stores, viewer, raw_query, first, after))
+
+
+async def _search_users(
     stores: Stores, viewer: ObjectId | None, raw_query: str, first: int, after: str | None
 ) -> Page[dict]:
     """Users whose username or full name (or a word of either) starts with the query, ranked:
@@ -345,6 +368,12 @@ async def _tag_terms(stores: Stores, members: list[str]) -> list[list[str]]:
 async def search_hashtags(
     stores: Stores, raw_query: str, first: int, after: str | None
 ) -> Page[HashtagHit]:
+    return await _healing(stores, lambda: _search_hashtags(stores, raw_query, first, after))
+
+
+async def _search_hashtags(
+    stores: Stores, raw_query: str, first: int, after: str | None
+) -> Page[HashtagHit]:
     """Hashtags with a word starting with the query (accents and case ignored), most posts
     first."""
     query = text.parse_query(raw_query.strip().lstrip("#") if raw_query else raw_query)
@@ -360,6 +389,10 @@ async def search_hashtags(
 
 
 async def get_hashtag(stores: Stores, name: str) -> HashtagHit | None:
+    return await _healing(stores, lambda: _get_hashtag(stores, name))
+
+
+async def _get_hashtag(stores: Stores, name: str) -> HashtagHit | None:
     """A hashtag with at least one READY post, by name (with or without '#', any case)."""
     if len(name) > 200:
         raise BadInput("A hashtag is at most 100 characters", argument="name")
@@ -403,6 +436,24 @@ async def _location_hits(
 
 
 async def search_locations(
+    stores: Stores,
+    raw_query: str,
+    first: int,
+    after: str | None,
+    *,
+    lat: float | None = None,
+    lng: float | None = None,
+    radius_km: float | None = None,
+) -> Page[LocationHit]:
+    return await _healing(
+        stores,
+        lambda: _search_locations(
+            stores, raw_query, first, after, lat=lat, lng=lng, radius_km=radius_km
+        ),
+    )
+
+
+async def _search_locations(
     stores: Stores,
     raw_query: str,
     first: int,
@@ -485,6 +536,8 @@ async def get_location(stores: Stores, location_id: ObjectId) -> LocationHit | N
     """A location some READY post has used (its card comes from the index, falling back to the
     `locations` document)."""
     [hit] = await _location_hits(stores, [str(location_id)])
+    if hit is None and await ensure_built(stores):
+        [hit] = await _location_hits(stores, [str(location_id)])
     if hit is not None:
         return hit
     doc = await find_location(stores, location_id)
@@ -595,7 +648,9 @@ async def hashtag_posts(
     TOP score (engagement on a log scale plus recency, `search.index.hot_score`)."""
     tag = text.hashtag_key(name)
     zset = stores.keys("sx", "h", "r" if order == "RECENT" else "t", tag)
-    return await _post_page(stores, viewer, zset, f"hashtag{order}", tag, first, after)
+    return await _healing(
+        stores, lambda: _post_page(stores, viewer, zset, f"hashtag{order}", tag, first, after)
+    )
 
 
 async def location_posts(
@@ -608,4 +663,6 @@ async def location_posts(
 ) -> Page[dict]:
     loc = str(location_id)
     zset = stores.keys("sx", "l", "r" if order == "RECENT" else "t", loc)
-    return await _post_page(stores, viewer, zset, f"location{order}", loc, first, after)
+    return await _healing(
+        stores, lambda: _post_page(stores, viewer, zset, f"location{order}", loc, first, after)
+    )

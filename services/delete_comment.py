@@ -8,6 +8,7 @@ from bson import ObjectId
 from core.errors import Forbidden, NotFound
 from core.events import Deps, emit
 from datastore import comments, notifications
+from datastore.dirty import mark_dirty
 from datastore.doc_cache import comment_cache, post_cache
 from datastore.post_counters import add_to_post_counters
 from realtime.channels import publish_post_update
@@ -23,6 +24,7 @@ async def delete_comment(deps: Deps, viewer_id: ObjectId, comment_id: ObjectId) 
     (post,) = await post_cache(stores).get_many([comment["post_id"]])
     if viewer_id != comment["author_id"] and (post is None or viewer_id != post["author_id"]):
         raise Forbidden("Only the comment's author or the post's author can delete it")
+    await mark_dirty(stores, {"posts": [comment["post_id"]]})  # before the edge goes
     if not await comments.delete_comment(stores, comment_id):
         raise NotFound("Comment not found")
     removed_ids = [comment_id]

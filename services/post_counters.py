@@ -7,6 +7,7 @@ from __future__ import annotations
 from bson import ObjectId
 
 from datastore import hashtags, locations
+from datastore.dirty import DirtyKind, mark_dirty
 from datastore.doc_lock import update_document
 from datastore.posts import PostDoc, PostLocation
 from datastore.stores import Stores
@@ -22,8 +23,18 @@ async def _inc_location(stores: Stores, location: PostLocation | None, delta: in
         await locations.add_to_count(stores, location["id"], delta)
 
 
+def _marks(post: PostDoc) -> dict[DirtyKind, list]:
+    """The documents whose post counts this post moves (datastore/dirty.py)."""
+    return {
+        "users": [post["author_id"]],
+        "hashtags": list(post.get("hashtags") or []),
+        "locations": [location_id(post)],
+    }
+
+
 async def count_post(stores: Stores, post: PostDoc, delta: int) -> None:
     """Count (+1, on READY) or uncount (-1, on deleting a READY post) a post everywhere."""
+    await mark_dirty(stores, _marks(post))
     await update_document(stores, "users", post["author_id"], {"$inc": {"post_count": delta}})
     await _inc_hashtags(stores, post.get("hashtags") or [], delta)
     await _inc_location(stores, post.get("location"), delta)
@@ -31,6 +42,8 @@ async def count_post(stores: Stores, post: PostDoc, delta: int) -> None:
 
 async def recount_edit(stores: Stores, before: PostDoc, after: PostDoc) -> None:
     """Move a READY post's counts from its old hashtags/location to its new ones."""
+    old, new = _marks(before), _marks(after)
+    await mark_dirty(stores, {k: [*old[k], *new[k]] for k in ("hashtags", "locations")})
     old, new = set(before.get("hashtags") or []), set(after.get("hashtags") or [])
     await _inc_hashtags(stores, [t for t in after.get("hashtags") or [] if t not in old], 1)
     await _inc_hashtags(stores, [t for t in before.get("hashtags") or [] if t not in new], -1)

@@ -47,5 +47,8 @@ NOTIFY_POST_MENTIONS = JobHandle("notify_post_mentions", "services.interaction_e
 SEARCH_REINDEX = JobHandle("search_reindex", "search.jobs")
 SEARCH_REBUILD = JobHandle("search_rebuild", "search.jobs")
 SEARCH_SYNC_USERS = JobHandle("search_sync_users", "search.jobs")
+# maintenance: counters reconciled with their edges
+RECONCILE_COUNTERS = JobHandle("reconcile_counters", "maintenance.jobs")
+SWEEP_COUNTERS = JobHandle("sweep_counters", "maintenance.jobs")
 
 ALL: tuple[JobHandle, ...] = tuple(v for v in list(globals().values()) if isinstance(v, JobHandle))

@@ -93,6 +93,12 @@ class Backend(Protocol):
         returns the document with them applied, None when it does not exist."""
         ...
 
+    async def settle_counters(self, collection: str, doc_id: ObjectId) -> None:
+        """Apply whatever `add_counters` still holds back for the document (nothing, where
+        each `$inc` is applied at once), so its stored counters can be compared with a
+        recount (maintenance/reconcile.py)."""
+        ...
+
     async def join_group(
         self,
         collection: str,

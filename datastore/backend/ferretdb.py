@@ -222,6 +222,11 @@ class FerretBackend:
                     _LATEST.popitem(last=False)
             return doc
 
+    async def settle_counters(self, collection: str, doc_id: ObjectId) -> None:
+        # `add_counters` with no delta of its own: under the lock it settles an interrupted
+        # flush and applies what is pending (a crashed writer's HINCRBY, say).
+        await self.add_counters(collection, doc_id, {})
+
     async def _subtract(
         self,
         pending: str,

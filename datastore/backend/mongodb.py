@@ -92,6 +92,9 @@ class MongoBackend:
     ) -> dict | None:
         return await self.find_one_and_update(collection, doc_id, {"$inc": dict(deltas)})
 
+    async def settle_counters(self, collection: str, doc_id: ObjectId) -> None:
+        return None  # every $inc was applied when it was made
+
     async def join_group(
         self,
         collection: str,
