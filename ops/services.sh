@@ -153,6 +153,11 @@ start_mongo_wire() {
   say "mongo-wire: mongo-java-server $MONGO_WIRE_VERSION up on 127.0.0.1:$MONGO_WIRE_PORT"
 }
 
+# The job queue and the pending counter deltas live in Redis, so a restart must not drop them:
+# AOF, fsynced once a second (at most a second of writes lost on a crash), no RDB snapshots
+# (forking a copy of a multi-GB dataset every few minutes would double its memory).
+REDIS_PERSISTENCE=(--appendonly yes --appendfsync everysec --save "")
+
 start_redis() {
   if [ -n "${REDIS_URL:-}" ]; then
     wait_for redis redis_ping "$REDIS_URL" || fail "Redis at REDIS_URL does not answer"
@@ -163,8 +168,9 @@ start_redis() {
   install_redis
   mkdir -p "$VAR/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR/redis" --daemonize yes \
-    --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" --save "" --appendonly no \
-    --protected-mode yes >/dev/null || fail "redis-server did not start" "$VAR/log/redis.log"
+    --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" \
+    "${REDIS_PERSISTENCE[@]}" --protected-mode yes >/dev/null \
+    || fail "redis-server did not start" "$VAR/log/redis.log"
   wait_for redis redis_ping "$url" || fail "Redis did not answer on 127.0.0.1:$REDIS_PORT" "$VAR/log/redis.log"
   say "redis: $(redis-server --version | cut -d' ' -f3 | cut -d= -f2) up on 127.0.0.1:$REDIS_PORT"
 }
@@ -207,7 +213,9 @@ case "${1:-start}" in
     ;;
   stop)
     stop_one ferretdb; stop_one minio; stop_one mongo-wire
-    if pid_alive redis; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || stop_one redis; say "redis: stopped"; fi
+    # SHUTDOWN SAVE flushes the AOF (and writes a snapshot) before exiting, so nothing queued
+    # is lost; SIGTERM (stop_one) does the same for an AOF instance if redis-cli fails.
+    if pid_alive redis; then redis-cli -p "$REDIS_PORT" shutdown save >/dev/null 2>&1 || stop_one redis; say "redis: stopped"; fi
     rm -f "$VAR/run/redis.pid"
     ;;
   status)
