@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from datastore.stores import open_stores
-from tests.drills.harness import DrillClient, api_server, record, worker_process
+from tests.drills.harness import DrillClient, api_server, reconcile, record, worker_process
 from tests.drills.world import (
     FOLLOW,
     LIKE,
@@ -78,7 +77,7 @@ async def test_ferretdb_killed_mid_burst_of_likes_counts_converge(
                 await asyncio.sleep(0.5)
             assert not failed, [a.errors for _, a in retried[-len(failed) :]]
 
-            fixed = await _reconcile(drill_settings)
+            fixed = await reconcile(drill_settings)
             seen = await post_of(gql, post, alice.token)
         finally:
             await gql.aclose()
@@ -100,17 +99,3 @@ async def test_ferretdb_killed_mid_burst_of_likes_counts_converge(
     assert set(gql.tally.errors) <= {"SERVICE_UNAVAILABLE"}, gql.tally.errors
     assert likers == {f.username for f in fans}
     assert seen["likeCount"] == len(likers)
-
-
-async def _reconcile(settings) -> dict[str, int] | str:
-    """The counter reconciliation wt-heal builds; until it is merged, say so in the figures
-    (and the count check below fails, which the xfail mark expects)."""
-    try:
-        from maintenance.reconcile import reconcile_dirty
-    except ImportError:
-        return "not on this branch (wt-heal)"
-    stores = open_stores(settings)
-    try:
-        return await reconcile_dirty(stores, grace_seconds=0)
-    finally:
-        await stores.close()
