@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         app.state.queue = make_queue(settings)
         failed = await prepare_stores(stores)
         if failed:
-            log.error("starting degraded: %s unreachable; /readyz reports 503", ", ".join(failed))
+            log.error("starting degraded: %s not ready; /readyz reports 503", ", ".join(failed))
         tune_gc(settings)
         try:
             yield

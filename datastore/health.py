@@ -30,4 +30,6 @@ async def check_dependencies(stores: Stores) -> dict[str, dict[str, object]]:
         _check("redis", stores.redis.ping),
         _check("storage", stores.objects.ping),
     )
-    return dict(zip(("mongo", "redis", "storage"), results, strict=True))
+    checks = dict(zip(("mongo", "redis", "storage"), results, strict=True))
+    checks["indexes"] = await stores.indexes.check(stores.db, checks["mongo"]["status"] == "ok")
+    return checks

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,7 +14,8 @@ from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 from redis.asyncio import Redis
 
 from core.settings import Settings
-from datastore.mongo import connect_mongo, ensure_indexes
+from datastore.index_readiness import IndexReadiness
+from datastore.mongo import connect_mongo
 from datastore.objects import ObjectStore
 from datastore.redis import RedisKeys, connect_redis
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from datastore.backend import Backend
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Stores:
     objects: ObjectStore
     # The writes that differ between MongoDB servers, chosen by `settings.mongo_flavor`.
     backend: Backend = field(init=False, repr=False)
+    # Whether every registered index exists; /readyz stays 503 until it does.
+    indexes: IndexReadiness = field(init=False, repr=False, default_factory=IndexReadiness)
 
     def __post_init__(self) -> None:
         # Imported here: the backends build on modules that import this one.
@@ -74,19 +78,24 @@ def open_stores(
 
 
 async def prepare_stores(stores: Stores) -> list[str]:
-    """Create indexes and the bucket. Returns the names of services that could not be prepared,
-    logging one line each instead of a traceback, so a half-configured deployment still starts
-    and reports itself unready on /readyz."""
+    """Create indexes and the bucket. Returns the names of services that could not be prepared
+    ("indexes" when MongoDB answers but an index cannot be created), logging one line each
+    instead of a traceback, so a half-configured deployment still starts and reports itself
+    unready on /readyz."""
     # Import the modules that register indexes, so the registry is complete.
     import datastore.collections  # noqa: F401
 
     failed: list[str] = []
     settings = stores.settings
     try:
-        await _with_reconnects(lambda: ensure_indexes(stores.db))
+        problems = await _with_reconnects(lambda: stores.indexes.ensure(stores.db))
     except Exception as exc:
         failed.append("mongo")
         log.error("mongo unreachable at %s: %s", _redact(settings.mongodb_url), _first_line(exc))
+    else:
+        # Each problem was logged with its index and duplicates; every other index exists.
+        if problems:
+            failed.append("indexes")
     try:
         await stores.objects.ensure_bucket()
     except Exception as exc:
@@ -100,7 +109,7 @@ async def prepare_stores(stores: Stores) -> list[str]:
     return failed
 
 
-async def _with_reconnects(op: Callable[[], Awaitable[None]], attempts: int = 3) -> None:
+async def _with_reconnects(op: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
     """Run `op` again when the server dropped the connection mid-command.
 
     Why: FerretDB 1.24 occasionally panics in a connection handler ("slice bounds out of
@@ -108,12 +117,12 @@ async def _with_reconnects(op: Callable[[], Awaitable[None]], attempts: int = 3)
     not. An unreachable server (ServerSelectionTimeoutError) is not retried."""
     for attempt in range(attempts):
         try:
-            await op()
-            return
+            return await op()
         except AutoReconnect as exc:
             if isinstance(exc, ServerSelectionTimeoutError) or attempt == attempts - 1:
                 raise
             log.warning("mongo dropped a connection (%s); retrying", _first_line(exc))
+    raise AssertionError("unreachable")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -153,6 +153,17 @@ start_mongo_wire() {
   say "mongo-wire: mongo-java-server $MONGO_WIRE_VERSION up on 127.0.0.1:$MONGO_WIRE_PORT"
 }
 
+aof_written() {
+  local info; info=$(redis-cli -p "$REDIS_PORT" info persistence)
+  grep -q '^aof_enabled:1' <<<"$info" && grep -q '^aof_rewrite_in_progress:0' <<<"$info" \
+    && ! grep -q '^aof_rewrite_scheduled:1' <<<"$info"
+}
+
+# The job queue and the pending counter deltas live in Redis, so a restart must not drop them:
+# AOF, fsynced once a second (at most a second of writes lost on a crash), no RDB snapshots
+# (forking a copy of a multi-GB dataset every few minutes would double its memory).
+REDIS_PERSISTENCE=(--appendonly yes --appendfsync everysec --save "")
+
 start_redis() {
   if [ -n "${REDIS_URL:-}" ]; then
     wait_for redis redis_ping "$REDIS_URL" || fail "Redis at REDIS_URL does not answer"
@@ -162,10 +173,23 @@ start_redis() {
   if redis_ping "$url" >/dev/null 2>&1; then say "redis: already up on $REDIS_PORT"; return 0; fi
   install_redis
   mkdir -p "$VAR/redis"
+  # A dump.rdb with no AOF yet (a var/ from before AOF was on): with AOF on from the start Redis
+  # would ignore the dump and start empty, so load the dump first and then turn AOF on, which
+  # writes the AOF from the loaded data (Redis's documented way to switch).
+  local persistence=("${REDIS_PERSISTENCE[@]}") switch_to_aof=
+  if [ -f "$VAR/redis/dump.rdb" ] && [ ! -d "$VAR/redis/appendonlydir" ]; then
+    persistence=(--appendonly no --save ""); switch_to_aof=1
+  fi
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR/redis" --daemonize yes \
-    --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" --save "" --appendonly no \
-    --protected-mode yes >/dev/null || fail "redis-server did not start" "$VAR/log/redis.log"
+    --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" \
+    "${persistence[@]}" --appendfsync everysec --protected-mode yes >/dev/null \
+    || fail "redis-server did not start" "$VAR/log/redis.log"
   wait_for redis redis_ping "$url" || fail "Redis did not answer on 127.0.0.1:$REDIS_PORT" "$VAR/log/redis.log"
+  if [ -n "$switch_to_aof" ]; then
+    say "redis: loaded var/redis/dump.rdb; turning AOF on (writes the AOF from it)"
+    redis-cli -p "$REDIS_PORT" config set appendonly yes >/dev/null || fail "redis: CONFIG SET appendonly yes" "$VAR/log/redis.log"
+    wait_for redis-aof aof_written || fail "redis: the first AOF rewrite did not finish" "$VAR/log/redis.log"
+  fi
   say "redis: $(redis-server --version | cut -d' ' -f3 | cut -d= -f2) up on 127.0.0.1:$REDIS_PORT"
 }
 
@@ -207,7 +231,9 @@ case "${1:-start}" in
     ;;
   stop)
     stop_one ferretdb; stop_one minio; stop_one mongo-wire
-    if pid_alive redis; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || stop_one redis; say "redis: stopped"; fi
+    # SHUTDOWN SAVE flushes the AOF (and writes a snapshot) before exiting, so nothing queued
+    # is lost; SIGTERM (stop_one) does the same for an AOF instance if redis-cli fails.
+    if pid_alive redis; then redis-cli -p "$REDIS_PORT" shutdown save >/dev/null 2>&1 || stop_one redis; say "redis: stopped"; fi
     rm -f "$VAR/run/redis.pid"
     ;;
   status)
