@@ -36,6 +36,15 @@ def _code_for_graphql_error(error: GraphQLError) -> str:
 
 
 class ErrorCodes(MaskErrors):
+    def _database_lost(self) -> None:
+        """Tell index readiness (datastore/index_readiness.py) that MongoDB stopped answering,
+        so the unique indexes are checked again once it is back, even when no /readyz probe
+        happened to fall inside the outage."""
+        stores = getattr(self.execution_context.context, "stores", None)
+        indexes = getattr(stores, "indexes", None)
+        if indexes is not None:
+            indexes.database_lost()
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
         for error in errors:
@@ -61,6 +70,8 @@ class ErrorCodes(MaskErrors):
                     original_error=outage,
                 )
                 original = outage
+                if outage.dependency == "mongo":
+                    self._database_lost()
             if isinstance(original, AppError):
                 error.extensions = {
                     **(error.extensions or {}),

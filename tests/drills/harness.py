@@ -346,14 +346,11 @@ async def eventually(probe, seconds: float, every: float = 0.2) -> Any:
         await asyncio.sleep(every)
 
 
-async def reconcile(settings: Settings) -> dict[str, int] | str:
-    """Recount the counters of documents written recently: wt-heal's reconciliation. Until that
-    branch is merged, says so instead (a drill records it and skips its count check)."""
-    try:
-        from maintenance.reconcile import reconcile_dirty  # type: ignore[import-not-found]
-    except ImportError:
-        return "not on this branch (wt-heal)"
+async def reconcile(settings: Settings) -> dict[str, int]:
+    """Recount the counters of documents written recently (maintenance/reconcile.py), with no
+    grace period: the drill's writes are over."""
     from datastore.stores import open_stores
+    from maintenance.reconcile import reconcile_dirty
 
     stores = open_stores(settings)
     try:

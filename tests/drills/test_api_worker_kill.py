@@ -153,10 +153,8 @@ async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
     assert after_replacement.requests > 0
     assert tally.requests > 50
     # A process killed between a comment's insert and its counter update leaves the counter
-    # short until reconciliation (wt-heal's maintenance.reconcile) recounts it. Until that is
-    # merged this check cannot hold and is skipped (the figures above show the drift).
-    if isinstance(reconciled, dict):
-        assert comment_count == len(stored)
+    # short until reconciliation (maintenance/reconcile.py) recounts it: after it, exact.
+    assert comment_count == len(stored)
 
 
 def _count(tally: Tally, answer) -> None:

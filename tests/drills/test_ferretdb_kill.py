@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from tests.drills.harness import DrillClient, api_server, reconcile, record, worker_process
 from tests.drills.world import (
     FOLLOW,
@@ -25,11 +23,6 @@ FANS = 12
 KILL_AFTER = 4  # likes answered before the kill
 
 
-@pytest.mark.xfail(
-    reason="needs wt-outage (SERVICE_UNAVAILABLE, not INTERNAL, on a dropped database) "
-    "and wt-heal (maintenance.reconcile.reconcile_dirty)",
-    strict=False,
-)
 async def test_ferretdb_killed_mid_burst_of_likes_counts_converge(
     services, drill_settings, log_dir
 ):

@@ -4,8 +4,6 @@ still be delivered."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.drills.harness import DrillClient, api_server, record, worker_process
 from tests.drills.world import (
     build_world,
@@ -49,7 +47,6 @@ async def test_flushall_while_serving_loses_nothing(services, drill_settings, lo
     )
 
 
-@pytest.mark.xfail(reason="needs wt-heal (search indexes rebuilt when lost)", strict=False)
 async def test_flushall_search_still_finds_an_existing_account(services, drill_settings, log_dir):
     with api_server(drill_settings, log_dir) as api:
         gql = DrillClient(api.url)

@@ -4,7 +4,6 @@ in MongoDB and counted once Redis is back."""
 
 from __future__ import annotations
 
-import pytest
 from pymongo import AsyncMongoClient
 
 from core.ids import decode_id
@@ -24,11 +23,6 @@ from tests.drills.world import (
 RANKED = "query { feed(first: 10, order: RANKED) { nodes { id } } }"
 
 
-@pytest.mark.xfail(
-    reason="needs wt-outage (reads served from MongoDB and writes committed while Redis is "
-    "down, SERVICE_UNAVAILABLE otherwise)",
-    strict=False,
-)
 async def test_redis_stopped_while_serving_degrades_and_loses_nothing(
     services, drill_settings, log_dir
 ):

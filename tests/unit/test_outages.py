@@ -73,3 +73,25 @@ def _err(code: str, retry: int | None = None) -> dict:
 )
 def test_only_a_request_that_could_do_nothing_is_a_503(response: object, expected: int | None):
     assert outage_retry_after(response) == expected
+
+
+def test_an_error_from_a_lost_database_makes_the_indexes_be_checked_again():
+    from types import SimpleNamespace
+
+    from graphql import GraphQLError
+
+    from datastore.index_readiness import IndexReadiness
+    from gateway.errors import ErrorCodes
+
+    indexes = IndexReadiness()
+    indexes.ready = True
+    extension = ErrorCodes()
+    extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
+        context=SimpleNamespace(stores=SimpleNamespace(indexes=indexes))
+    )
+    redis_down = GraphQLError("x", original_error=RedisConnectionError("refused"))
+    [error] = extension._process_errors([redis_down])
+    assert error.extensions["code"] == "SERVICE_UNAVAILABLE" and indexes.ready
+    mongo_down = GraphQLError("x", original_error=AutoReconnect("connection closed"))
+    [error] = extension._process_errors([mongo_down])
+    assert error.extensions["dependency"] == "mongo" and not indexes.ready
