@@ -6,9 +6,14 @@ test runs sharing one Redis.
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from core.settings import Settings
+
+_SCRIPTS: WeakKeyDictionary[Redis, dict[str, AsyncScript]] = WeakKeyDictionary()
 
 
 def connect_redis(
@@ -23,6 +28,23 @@ def connect_redis(
         health_check_interval=30,
         **extra,
     )
+
+
+def script(redis: Redis, source: str) -> AsyncScript:
+    """The Lua `source` registered on `redis` (EVALSHA; redis-py reloads it after NOSCRIPT),
+    once per client rather than per call."""
+    scripts = _SCRIPTS.get(redis)
+    if scripts is None:
+        scripts = _SCRIPTS[redis] = {}
+    found = scripts.get(source)
+    if found is None:
+        found = scripts[source] = redis.register_script(source)
+    return found
+
+
+def text(value: bytes | str) -> str:
+    """A reply of a client made with `decode=False`, as str."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisKeys:

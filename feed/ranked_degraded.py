@@ -17,7 +17,7 @@ from bson import ObjectId
 
 from core.errors import BadInput
 from core.pagination import LazyCursors
-from feed.ranking import Candidate, rank
+from feed.ranking import candidate_of, rank
 
 if TYPE_CHECKING:
     from feed.reader import FeedPage, FeedReader
@@ -43,20 +43,7 @@ async def ranked_from_mongo(
         offset = int(payload[1]) if payload[0] == DEGRADED_SNAPSHOT else 0
     newest = await reader.recent(viewer, window, None, with_authors=False)
     by_id = {str(d["_id"]): d for d in newest.items}
-    order = rank(
-        (
-            Candidate(
-                str(d["_id"]),
-                str(d["author_id"]),
-                d.get("published_at") or d["created_at"],
-                int(d.get("like_count", 0)),
-                int(d.get("comment_count", 0)),
-            )
-            for d in newest.items
-        ),
-        datetime.now(UTC),
-        {},
-    )
+    order = rank(map(candidate_of, newest.items), datetime.now(UTC), {})
     items = [by_id[i] for i in order[offset : offset + first]]
     positions = [[DEGRADED_SNAPSHOT, offset + i + 1] for i in range(len(items))]
     authors = await reader._authors(items, {})

@@ -8,19 +8,15 @@ snapshot, the slice, the posts, the authors). Cache misses alone are read by the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from bson import ObjectId
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
 from datastore.activity import active_key, now_ms, unflushed_key
 from datastore.doc_cache import post_cache, user_cache
+from datastore.redis import script, text
 from datastore.stores import Stores
 from feed.keys import FeedKeys
 from feed.ranked_page_lua import SOURCE
-
-_SCRIPTS: WeakKeyDictionary[Redis, AsyncScript] = WeakKeyDictionary()
 
 NEW = "new"  # a first page with no snapshot to reuse: rank one, then ask again
 EXPIRED = "expired"  # the cursor's snapshot is gone
@@ -35,17 +31,6 @@ class SnapshotPage:
     authors: dict[ObjectId, dict]  # the authors of the documents that hit (cached)
 
 
-def _script(redis: Redis) -> AsyncScript:
-    script = _SCRIPTS.get(redis)
-    if script is None:
-        script = _SCRIPTS[redis] = redis.register_script(SOURCE)
-    return script
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 async def snapshot_page(
     stores: Stores, viewer: ObjectId, snapshot: str | None, offset: int, first: int
 ) -> SnapshotPage | str:
@@ -53,7 +38,7 @@ async def snapshot_page(
     or NEW / EXPIRED. Raises RedisError like any Redis call."""
     keys = FeedKeys(stores)
     posts, users = post_cache(stores), user_cache(stores)
-    reply = await _script(stores.redis_raw)(
+    reply = await script(stores.redis_raw, SOURCE)(
         keys=[keys.ranked_latest(viewer), active_key(stores), unflushed_key(stores)],
         args=[
             str(viewer),
@@ -66,7 +51,7 @@ async def snapshot_page(
             users.key_prefix(),
         ],
     )
-    status = _text(reply[0])
+    status = text(reply[0])
     if status != "ok":
         return status
     _, snap, next_window, raw_ids, raw_docs, raw_authors = reply
@@ -76,13 +61,13 @@ async def snapshot_page(
         author, raw = raw_authors[i : i + 2]
         doc = users.decode(raw) if raw else None
         if doc is not None:
-            authors[ObjectId(_text(author))] = doc
+            authors[ObjectId(text(author))] = doc
     posts.observe(sum(1 for d in docs if d is not None), 0)
     users.observe(len(authors), 0)
     return SnapshotPage(
-        _text(snap),
-        _text(next_window) or None,
-        [_text(i) for i in raw_ids],
+        text(snap),
+        text(next_window) or None,
+        [text(i) for i in raw_ids],
         docs,
         authors,
     )

@@ -37,6 +37,17 @@ def rank_score(c: Candidate, now: datetime, affinity: int) -> float:
     )
 
 
+def candidate_of(post: dict) -> Candidate:
+    """A post document's ranking fields."""
+    return Candidate(
+        str(post["_id"]),
+        str(post["author_id"]),
+        post.get("published_at") or post["created_at"],
+        int(post.get("like_count", 0)),
+        int(post.get("comment_count", 0)),
+    )
+
+
 def rank(candidates: Iterable[Candidate], now: datetime, affinity: dict[str, int]) -> list[str]:
     """Post ids, best first; ties broken by recency then id so the order is deterministic."""
     scored = [

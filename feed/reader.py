@@ -44,7 +44,7 @@ from datastore.stores import Stores
 from feed.keys import FeedKeys, score_of
 from feed.ranked_degraded import ranked_from_mongo
 from feed.ranked_script import NEW, SnapshotPage, snapshot_page
-from feed.ranking import Candidate, rank
+from feed.ranking import candidate_of, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
 from feed.recent_script import VIEWER_NOT_CACHED, FastPage, recent_page
 from feed.timelines import Timelines
@@ -379,20 +379,7 @@ class FeedReader:
             k: int(v)
             for k, v in (await self.stores.redis.hgetall(self.keys.affinity(viewer))).items()
         }
-        order = rank(
-            (
-                Candidate(
-                    str(d["_id"]),
-                    str(d["author_id"]),
-                    d.get("published_at") or d["created_at"],
-                    int(d.get("like_count", 0)),
-                    int(d.get("comment_count", 0)),
-                )
-                for d in window.items
-            ),
-            datetime.now(UTC),
-            affinity,
-        )
+        order = rank(map(candidate_of, window.items), datetime.now(UTC), affinity)
         key = self.keys.ranked_snapshot(viewer, snapshot)
         async with self.stores.redis.pipeline(transaction=False) as pipe:
             if order:

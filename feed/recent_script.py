@@ -11,21 +11,16 @@ need a loading step in deploys and tests, and a library version check on every s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from weakref import WeakKeyDictionary
 
 from bson import ObjectId
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 
 from datastore.activity import now_ms, unflushed_key
 from datastore.doc_cache import post_cache, user_cache
 from datastore.graph import graph_key
+from datastore.redis import script, text
 from datastore.stores import Stores
 from feed.keys import FeedKeys
 from feed.recent_page_lua import SOURCE
-
-_SOURCE = SOURCE
-_SCRIPTS: WeakKeyDictionary[Redis, AsyncScript] = WeakKeyDictionary()
 
 Position = tuple[int, str]
 # The script's reason when the viewer's document is not cached (feed/recent_page_lua.py).
@@ -45,17 +40,6 @@ class FastPage:
     celebrities: list[ObjectId] = field(default_factory=list)
 
 
-def _script(redis: Redis) -> AsyncScript:
-    script = _SCRIPTS.get(redis)
-    if script is None:
-        script = _SCRIPTS[redis] = redis.register_script(_SOURCE)
-    return script
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 async def recent_page(
     stores: Stores,
     viewer: ObjectId,
@@ -70,7 +54,7 @@ async def recent_page(
     Raises RedisError like any Redis call (the caller degrades to MongoDB)."""
     keys = FeedKeys(stores)
     users, posts = user_cache(stores), post_cache(stores)
-    reply = await _script(stores.redis_raw)(
+    reply = await script(stores.redis_raw, SOURCE)(
         keys=[
             keys.active(),
             graph_key(stores, "following", viewer),
@@ -96,30 +80,30 @@ async def recent_page(
             users.key_prefix(),
         ],
     )
-    if _text(reply[0]) != "ok":
-        return _text(reply[1])
+    if text(reply[0]) != "ok":
+        return text(reply[1])
     _, raw_entries, raw_authors, flags, celebs = reply
     entries: list[tuple[Position, dict | None]] = []
     for i in range(0, len(raw_entries), 3):
         member, score, raw = raw_entries[i : i + 3]
         # An unreadable entry decodes to None: read again through the cache's own path.
         doc = posts.decode(raw) if raw else None
-        entries.append(((int(float(score)), _text(member)), doc))
+        entries.append(((int(float(score)), text(member)), doc))
     authors: dict[ObjectId, dict] = {}
     for i in range(0, len(raw_authors), 2):
         author, raw = raw_authors[i : i + 2]
         doc = users.decode(raw) if raw else None
         if doc is not None:
-            authors[ObjectId(_text(author))] = doc
+            authors[ObjectId(text(author))] = doc
     # Hits only: the misses are counted when the caller reads them through the cache.
     posts.observe(sum(1 for _, doc in entries if doc is not None), 0)
     users.observe(1 + len(authors), 0)  # the viewer's document, then the authors'
-    last_score, last_id = _text(flags[2]), _text(flags[3])
+    last_score, last_id = text(flags[2]), text(flags[3])
     return FastPage(
         entries,
         authors,
         exhausted=bool(flags[0]),
         truncated=bool(flags[1]),
         last=(int(float(last_score)), last_id) if last_score else None,
-        celebrities=[ObjectId(_text(c)) for c in celebs],
+        celebrities=[ObjectId(text(c)) for c in celebs],
     )

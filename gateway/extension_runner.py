@@ -125,8 +125,18 @@ class _Stage:
         self._plans = plans
         self._entered: list[tuple[bool, Any]] = []  # (is_async, generator), in entry order
 
+    def _enter_sync(self, extension: SchemaExtension, kind: _Kind, fn: Callable[..., Any]) -> None:
+        if kind is _Kind.GENERATOR:
+            gen = fn(extension)
+            try:
+                next(gen)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
+            self._entered.append((False, gen))
+        else:
+            fn(extension)
+
     async def __aenter__(self) -> None:
-        entered = self._entered
         for extension, plan in zip(self._extensions, self._plans, strict=True):
             if plan is None:
                 continue
@@ -137,18 +147,11 @@ class _Stage:
                     await gen.__anext__()
                 except StopAsyncIteration:
                     raise RuntimeError("generator didn't yield") from None
-                entered.append((True, gen))
-            elif kind is _Kind.GENERATOR:
-                gen = fn(extension)
-                try:
-                    next(gen)
-                except StopIteration:
-                    raise RuntimeError("generator didn't yield") from None
-                entered.append((False, gen))
+                self._entered.append((True, gen))
             elif kind is _Kind.COROUTINE:
                 await fn(extension)
             else:
-                fn(extension)
+                self._enter_sync(extension, kind, fn)
 
     async def __aexit__(
         self,
@@ -178,7 +181,6 @@ class _Stage:
         return False
 
     def __enter__(self) -> None:
-        entered = self._entered
         for extension, plan in zip(self._extensions, self._plans, strict=True):
             if plan is None:
                 continue
@@ -188,15 +190,7 @@ class _Stage:
                     f"SchemaExtension hook {extension}.{self._name} "
                     "failed to complete synchronously."
                 )
-            if kind is _Kind.GENERATOR:
-                gen = fn(extension)
-                try:
-                    next(gen)
-                except StopIteration:
-                    raise RuntimeError("generator didn't yield") from None
-                entered.append((False, gen))
-            else:
-                fn(extension)
+            self._enter_sync(extension, kind, fn)
 
     def __exit__(
         self,
@@ -204,23 +198,15 @@ class _Stage:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        received = exc
-        pending = exc
-        for _, gen in reversed(self._entered):
-            try:
-                swallowed = _exit_generator(gen, pending)
-            except BaseException as error:
-                if pending is not None and error.__context__ is None and error is not pending:
-                    error.__context__ = pending
-                pending = error
-                continue
-            if swallowed:
-                pending = None
-        # Strawberry's context manager never reports the stage's exception as swallowed (it
-        # drops its ExitStack's answer): a hook may replace the exception, not cancel it.
-        if pending is not None and pending is not received:
-            raise pending
-        return False
+        # `__enter__` let only plain generators in, so `__aexit__` never suspends: run it to
+        # its end here.
+        unwinding = self.__aexit__(exc_type, exc, tb)
+        try:
+            unwinding.send(None)
+        except StopIteration as done:
+            return bool(done.value)
+        unwinding.close()
+        raise RuntimeError("an async hook in a synchronous stage")
 
 
 _STAGES = ("on_operation", "on_parse", "on_validate", "on_execute")
