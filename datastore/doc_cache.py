@@ -112,8 +112,13 @@ def decode_doc(raw: bytes | str) -> dict:
         for step in path[:-1]:
             node = node[step]
         value = node[path[-1]]
-        node[path[-1]] = ObjectId(value) if kind == "o" else _EPOCH + value * _MS
+        node[path[-1]] = ObjectId(value) if kind == "o" else entry_time(value)
     return doc
+
+
+def entry_time(ms: int) -> datetime:
+    """A datetime as an entry holds it (integer milliseconds), for readers of raw fields."""
+    return _EPOCH + ms * _MS
 
 
 class DocCache:
@@ -259,12 +264,13 @@ def user_cache(stores: Stores) -> DocCache:
 def post_cache(stores: Stores) -> DocCache:
     # Only READY posts: a post still processing changes status (to FAILED) without an event,
     # and its author polls it.
-    # author_id and status lead: the feed script filters a page by them.
+    # author_id and status lead: the feed script filters a page by them; the ranking fields
+    # follow, which a RANKED window reads without decoding (feed/recent_page_lua.py).
     return DocCache(
         stores,
         "posts",
         cacheable=lambda doc: doc.get("status") == "READY",
-        lead=("author_id", "status"),
+        lead=("author_id", "status", "published_at", "like_count", "comment_count"),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bson import ObjectId
 
 from datastore.stores import Stores
@@ -63,5 +65,8 @@ class FeedKeys:
 
 def score_of(post: dict) -> int:
     """A post's timeline score: its publish time in milliseconds."""
-    published = post.get("published_at") or post["created_at"]
+    return score_at(post.get("published_at") or post["created_at"])
+
+
+def score_at(published: datetime) -> int:
     return int(published.timestamp() * 1000)

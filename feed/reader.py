@@ -41,12 +41,18 @@ from datastore.graph import (
 from datastore.outages import REDIS_OUTAGE
 from datastore.posts import READY
 from datastore.stores import Stores
-from feed.keys import FeedKeys, score_of
+from feed.keys import FeedKeys, score_at, score_of
 from feed.ranked_degraded import ranked_from_mongo
 from feed.ranked_script import NEW, SnapshotPage, snapshot_page
-from feed.ranking import candidate_of, rank
+from feed.ranking import Candidate, candidate_of, rank
 from feed.rebuild import ensure_authored, rebuild_timeline
-from feed.recent_script import VIEWER_NOT_CACHED, FastPage, recent_page
+from feed.recent_script import (
+    VIEWER_NOT_CACHED,
+    CandidatePage,
+    FastPage,
+    candidate_page,
+    recent_page,
+)
 from feed.timelines import Timelines
 
 log = logging.getLogger(__name__)
@@ -374,20 +380,82 @@ class FeedReader:
     ) -> bool:
         """Rank the next window into the snapshot (and, for a new first page, make it the one
         later first pages reuse); returns whether the read recorded activity."""
-        window = await self.recent(viewer, RANK_WINDOW, after, with_authors=False)
+        candidates, next_window, recorded = await self._window(viewer, after)
         affinity = {
             k: int(v)
             for k, v in (await self.stores.redis.hgetall(self.keys.affinity(viewer))).items()
         }
-        order = rank(map(candidate_of, window.items), datetime.now(UTC), affinity)
+        order = rank(candidates, datetime.now(UTC), affinity)
         key = self.keys.ranked_snapshot(viewer, snapshot)
         async with self.stores.redis.pipeline(transaction=False) as pipe:
             if order:
                 pipe.rpush(key, *order)
-            pipe.hset(key + ":meta", "next", window.cursors[-1] if window.has_next else "")
+            pipe.hset(key + ":meta", "next", next_window)
             pipe.expire(key, SNAPSHOT_TTL_SECONDS)
             pipe.expire(key + ":meta", SNAPSHOT_TTL_SECONDS)
             if latest:
                 pipe.set(self.keys.ranked_latest(viewer), snapshot, ex=RANKED_REUSE_SECONDS)
             await pipe.execute()
-        return window.activity_recorded
+        return recorded
+
+    async def _candidates(
+        self, viewer: ObjectId, want: int, bound: Position | None
+    ) -> CandidatePage | str:
+        return await candidate_page(
+            self.stores,
+            viewer,
+            want,
+            bound,
+            slack=SLACK,
+            max_passes=MAX_PASSES,
+            hybrid=self.settings.feed_strategy == "hybrid",
+        )
+
+    async def _window(
+        self, viewer: ObjectId, after: str | None
+    ) -> tuple[list[Candidate], str, bool]:
+        """The RANK_WINDOW items of the RECENT feed below `after` as ranking candidates, the
+        RECENT cursor after them ("" at the end) and whether the read recorded activity.
+
+        The script's candidate form carries each post's ranking fields, not its document
+        (decoding 200 documents was most of a new snapshot's cost); whenever that answer is
+        not the whole window (a cache miss, a fallback, the cached window's end) the window is
+        read as a RECENT page, which settles those cases, so both give the same window."""
+        want = RANK_WINDOW + 1
+        page: CandidatePage | str | None = None
+        if self.settings.feed_strategy != "pull":
+            bound = self._decode_recent(after)
+            try:
+                page = await self._candidates(viewer, want, bound)
+                if page == VIEWER_NOT_CACHED:
+                    await user_cache(self.stores).get_many([viewer])
+                    page = await self._candidates(viewer, want, bound)
+            except ResponseError as exc:
+                log.error("feed page script failed, using the Python path: %s", exc)
+        import sys
+
+        print(
+            "PAGE",
+            page
+            if isinstance(page, str)
+            else (
+                len(page.entries),
+                page.exhausted,
+                page.truncated,
+                [c is None for _, c in page.entries],
+            ),
+            file=sys.stderr,
+        )
+        if isinstance(page, CandidatePage) and page.settled(want):
+            entries = page.entries[:RANK_WINDOW]
+            candidates = [c for _, c in entries if c is not None]
+            next_window = ""
+            if len(page.entries) > RANK_WINDOW:
+                last = candidates[-1]
+                next_window = self.codec.encode(
+                    RECENT_CURSOR, [score_at(last.published_at), last.post_id]
+                )
+            return candidates, next_window, True
+        window = await self.recent(viewer, RANK_WINDOW, after, with_authors=False)
+        next_window = window.cursors[-1] if window.has_next else ""
+        return list(map(candidate_of, window.items)), next_window, window.activity_recorded

@@ -15,6 +15,7 @@ SOURCE = r"""
 --   1 viewer hex   2 now ms   3 want (page size + 1)   4 slack   5 max passes
 --   6 bound score or ""   7 bound post id or ""   8 "1" under hybrid   9 timeline cap
 --   10 authored: prefix   11 authb: prefix   12 post document prefix   13 user document prefix
+--   14 "1" for ranking candidates instead of documents (a RANKED window: see below)
 --
 -- Reply: {"fallback", reason} when the Python path must run (a stale or unverifiable following
 -- set, an unbuilt timeline or celebrity authored set), else
@@ -22,6 +23,12 @@ SOURCE = r"""
 -- entries: flat (post id, score, document or "") in page order; "" is a cache miss, counted
 -- toward the page (the caller hydrates, filters and, if short, continues below `last`).
 -- authors: flat (author id, document or "") for the authors of the entries that hit.
+--
+-- With ARGV[14] = "1" a hit's document is replaced by its ranking fields, "author,published
+-- ms,likes,comments" (read by one anchored pattern over the entry's lead fields), and no
+-- authors are read: ranking a 200-post window then moves 40 bytes per post instead of a whole
+-- document, and the caller decodes none. An entry whose lead does not match (written before
+-- the lead held those fields) comes back whole, as without the flag.
 
 local viewer, now_ms = ARGV[1], ARGV[2]
 local want, slack, max_passes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -66,6 +73,9 @@ if ARGV[8] == '1' then
 end
 
 local POST_LEAD = '^{"d":{"_id":"%x+","author_id":"(%x+)","status":"(%a+)"'
+local RANKING_LEAD = '^{"d":{"_id":"%x+","author_id":"%x+","status":"%a+",'
+  .. '"published_at":(%-?%d+),"like_count":(%-?%d+),"comment_count":(%-?%d+)[,}]'
+local compact = ARGV[14] == '1'
 
 local followed = {[viewer] = true}  -- author -> followed now (the viewer's own posts count)
 local function follows(author)
@@ -130,8 +140,14 @@ for _ = 1, max_passes do
       if not author then
         emit(m, text[m], '')  -- unreadable here: a miss, which the caller reads its own way
       elseif status == 'READY' and follows(author) then
-        emit(m, text[m], raw)
-        if not author_seen[author] then
+        local published, likes, comments
+        if compact then published, likes, comments = string.match(raw, RANKING_LEAD) end
+        if published then
+          emit(m, text[m], author .. ',' .. published .. ',' .. likes .. ',' .. comments)
+        else
+          emit(m, text[m], raw)
+        end
+        if not compact and not author_seen[author] then
           author_seen[author] = true
           author_ids[#author_ids + 1] = author
         end
