@@ -281,3 +281,30 @@ async def test_middleware_refusals_answer_in_the_negotiated_type(http):
     )
     assert csrf.status_code == 400 and media(csrf) == GQL
     assert codes(csrf.json()) == ["CSRF_PREVENTED"]
+
+
+# Refusals whose cause is not the request, under application/graphql-response+json
+
+
+async def test_a_spent_budget_is_429_with_retry_after(make_client):
+    gw = await make_client(cost_bucket_capacity=2, cost_bucket_restore_rate=1)
+    query = "{ gwPeople(first: 3) { nodes { name } } }"  # costs 4: more than the bucket holds
+    resp = await post(gw.http, {"query": query}, GQL)
+    assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+    assert "data" not in resp.json() and codes(resp.json()) == ["RATE_LIMITED"]
+    legacy = await post(gw.http, {"query": query}, JSON)
+    assert legacy.status_code == 200 and codes(legacy.json()) == ["RATE_LIMITED"]
+
+
+async def test_an_outage_that_left_nothing_is_503_without_data(settings):
+    from tests.integration.outage.support import closed_port_url, running
+
+    dead = settings.model_copy(update={"redis_url": closed_port_url()})
+    query = {"query": 'query { searchUsers(query: "ali") { nodes { id } } }'}
+    async with running(dead) as (_, _gql, http):
+        resp = await post(http, query, GQL)
+        legacy = await post(http, query, JSON)
+    assert resp.status_code == 503 and resp.headers["retry-after"] == "1"
+    assert "data" not in resp.json() and codes(resp.json()) == ["SERVICE_UNAVAILABLE"]
+    # Legacy keeps its data entry (every root field null) and the same status.
+    assert legacy.status_code == 503 and legacy.json()["data"] is None
