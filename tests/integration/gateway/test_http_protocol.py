@@ -134,6 +134,8 @@ async def test_malformed_requests_are_400_in_both_types(http, body):
         ("{ noSuchField }", None, "GRAPHQL_VALIDATION_FAILED"),
         ("query Q($id: ID!) { __typename }", {"id": None}, "BAD_USER_INPUT"),
         ("query Q($n: Int!) { __typename }", {"n": "x"}, "BAD_USER_INPUT"),
+        # GraphQL's GetOperation: several operations need an operationName.
+        ("query A { __typename } query B { __typename }", None, "GRAPHQL_VALIDATION_FAILED"),
     ],
 )
 async def test_request_errors_are_400_without_data_and_200_with_null_data_legacy(
@@ -167,6 +169,16 @@ async def test_a_refused_operation_is_a_request_error(http):
     assert "data" not in resp.json() and codes(resp.json()) == ["QUERY_TOO_COSTLY"]
     legacy = await post(http, {"query": query}, JSON)
     assert legacy.status_code == 200 and codes(legacy.json()) == ["QUERY_TOO_COSTLY"]
+
+
+async def test_an_operation_name_picks_one_of_several(http):
+    doc = "query A { a: __typename } query B { b: __typename }"
+    resp = await post(http, {"query": doc, "operationName": "B"}, GQL)
+    assert resp.status_code == 200 and resp.json()["data"] == {"b": "Query"}
+    # Cached validation of the same text does not let the check lapse.
+    again = await post(http, {"query": doc}, GQL)
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["message"].startswith("Must provide operation name")
 
 
 # GET
