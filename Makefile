@@ -74,6 +74,13 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+.PHONY: schema codegen
+schema: venv ## write schema.graphql, the SDL clients generate code from (a test checks it)
+	$(PY) -m schema.sdl
+
+codegen: web ## TypeScript types for web/operations/*.graphql from schema.graphql, type-checked
+	cd web && npm run codegen && npm run typecheck
+
 lock: ## re-pin dependencies with hashes (needs uv): everything, then the runtime subset
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  --no-header --no-annotate -o requirements-dev.lock

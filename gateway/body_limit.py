@@ -100,5 +100,6 @@ class BodySizeLimitMiddleware:
             413,
             f"Request body exceeds the limit of {limit} bytes",
             "PAYLOAD_TOO_LARGE",
+            scope,
             limit=limit,
         )

@@ -26,7 +26,7 @@ class MultipartCsrfGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _unprotected_multipart(scope):
-            await send_graphql_error(send, 400, MESSAGE, "CSRF_PREVENTED")
+            await send_graphql_error(send, 400, MESSAGE, "CSRF_PREVENTED", scope)
             return
         await self.app(scope, receive, send)
 

@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from datastore.outages import as_service_unavailable, dependency_of
-from gateway.view import outage_retry_after
+from gateway.response_status import outage_retry_after
 
 
 @pytest.mark.parametrize(
