@@ -596,6 +596,29 @@ def queue_blocked_among(
     pipe.smismember(_block_key(stores, user_id), [_BUILT, *others])
 
 
+# A block set read whole in a first round trip: most sets hold a handful of accounts, so
+# filtering a search's ~1,000 candidates against the set in Python beats sending them all to
+# SMISMEMBER in a second round trip.
+WHOLE_BLOCK_SET_MAX = 1000
+
+
+def queue_block_set(pipe: Any, stores: Stores, user_id: ObjectId) -> None:
+    """Queue a read of `user_id`'s whole block set (up to WHOLE_BLOCK_SET_MAX accounts);
+    `blocked_in_set` reads the reply. SRANDMEMBER with a count above the set's size returns
+    every member, so one command says both what the set holds and whether that was all."""
+    pipe.srandmember(_block_key(stores, user_id), WHOLE_BLOCK_SET_MAX + 2)
+
+
+def blocked_in_set(reply: Sequence[Any], others: Sequence[str]) -> set[str] | None:
+    """Those of `others` (hex) with a block either way, from `queue_block_set`'s reply; None
+    when the reply cannot say (the set is not built, or larger than was read): then ask with
+    `queue_blocked_among`, which also builds it."""
+    members = {m.decode() if isinstance(m, bytes) else m for m in reply}
+    if _BUILT not in members or len(reply) > WHOLE_BLOCK_SET_MAX + 1:
+        return None
+    return {o for o in others if o in members}
+
+
 async def blocked_among_reply(
     stores: Stores, user_id: ObjectId, others: Sequence[str], flags: Sequence[Any]
 ) -> set[str]:

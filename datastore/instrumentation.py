@@ -10,7 +10,8 @@ from collections import Counter
 from typing import Any
 
 from pymongo import monitoring
-from redis.asyncio.connection import Connection
+
+from datastore.redis_connection import PackingConnection
 
 
 class MongoCommandCounter(monitoring.CommandListener):
@@ -45,7 +46,7 @@ class RedisRoundTrips:
         self.total = 0
 
 
-class CountingConnection(Connection):
+class CountingConnection(PackingConnection):
     counter: RedisRoundTrips | None = None
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from core.settings import Settings
+from datastore.redis_connection import PackingConnection
 
 _SCRIPTS: WeakKeyDictionary[Redis, dict[str, AsyncScript]] = WeakKeyDictionary()
 
@@ -19,14 +20,13 @@ _SCRIPTS: WeakKeyDictionary[Redis, dict[str, AsyncScript]] = WeakKeyDictionary()
 def connect_redis(
     settings: Settings, *, decode: bool = True, connection_class: type | None = None
 ) -> Redis:
-    extra = {"connection_class": connection_class} if connection_class else {}
     return Redis.from_url(
         settings.redis_url,
         decode_responses=decode,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,
-        **extra,
+        connection_class=connection_class or PackingConnection,
     )
 
 

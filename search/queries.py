@@ -242,9 +242,11 @@ async def _search_users(
     either way never appear; private accounts do.
 
     Three round trips at most, whatever the query and page size: every read that needs only
-    the query (candidates per lead with their scores, followed matches, exact username), then
-    everything that needs those (scores of followed accounts found outside the candidates,
-    terms of the members still to check, block flags), then the page's documents."""
+    the query (candidates per lead with their scores, followed matches, exact username, the
+    viewer's block set), then everything that needs those (scores of followed accounts found
+    outside the candidates, terms of the members still to check; block flags only when the
+    block set is too large to read whole), then the page's documents. A one-word query with
+    no followed match outside the candidates needs no second round trip."""
     query = text.parse_query(raw_query)
     if query.empty:
         return Page([], [], False)
@@ -266,8 +268,11 @@ async def _search_users(
         if exact_key:
             start = b"[" + f"{exact_key}{SEP}".encode()
             _queue_lex_scored(pipe, k("sx", "u", "x"), rank_key, start, -1)
+        if viewer is not None:
+            graph.queue_block_set(pipe, stores, viewer)
 
     replies = await _execute(stores, first_reads)
+    block_set = replies.pop() if viewer is not None else []
     n = len(leads)
     rows_per_lead = _lead_rows(leads, replies[:n])
     found, candidates = _best(rows_per_lead)
@@ -298,19 +303,22 @@ async def _search_users(
     if not single:
         to_check += [m for m in candidates if m not in exact and not is_whole(m)]
     pool: list[str] = []
+    blocked: set[str] | None = set()
     if viewer is not None:
         pool = [*candidates, *followed_new]
         pool += [m for m in exact if m not in candidates and m not in followed]
+        blocked = graph.blocked_in_set(block_set, pool)
+    ask_blocks = blocked is None and bool(pool)
 
     def second_reads(pipe: Any) -> None:
         if followed_new:
             pipe.zmscore(rank_key, followed_new)
         if to_check:
             pipe.mget([k("sx", "u", "t", m) for m in to_check])
-        if pool:
+        if ask_blocks:
             graph.queue_blocked_among(pipe, stores, viewer, pool)
 
-    more = await _execute(stores, second_reads) if followed_new or to_check or pool else []
+    more = await _execute(stores, second_reads) if followed_new or to_check or ask_blocks else []
     at = 0
     followed_scores: dict[str, float] = {}
     if followed_new:
@@ -326,22 +334,22 @@ async def _search_users(
                 terms = orjson.loads(raw)["terms"]
                 if terms and query.matches(terms):
                     ok.add(m)
-    blocked: set[str] = set()
-    if pool:
-        blocked = await graph.blocked_among_reply(stores, viewer, pool, more[at])
+    hidden = blocked or set()
+    if ask_blocks:
+        hidden = await graph.blocked_among_reply(stores, viewer, pool, more[at])
 
     ranked: list[tuple[int, float, str]] = []
     for m, s in candidates.items():
-        if m not in exact and m not in blocked and (single or m in ok or is_whole(m)):
+        if m not in exact and m not in hidden and (single or m in ok or is_whole(m)):
             ranked.append((1 if m in followed else 2, -s, m))
     for m in followed_new:
         s = followed_scores.get(m)
-        if s is not None and m not in exact and m not in blocked and (m in ok or is_whole(m)):
+        if s is not None and m not in exact and m not in hidden and (m in ok or is_whole(m)):
             ranked.append((1, -s, m))
     for m, s in exact.items():
         if s is None:  # the exact match keeps the score it was found with, if any
             s = candidates.get(m, followed_scores.get(m))
-        if s is not None and m not in blocked:
+        if s is not None and m not in hidden:
             ranked.append((0, -s, m))
     ranked.sort()
     del ranked[MAX_CANDIDATES:]

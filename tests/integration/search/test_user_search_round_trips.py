@@ -138,11 +138,13 @@ SHAPES = {
     "two words": "ana gar",
     "two long words": "josefa garcia",
 }
-# stage 1 (candidates, followed, exact) and the documents; a viewer, or words to check against
-# the terms of members found by one word only, add stage 2 (scores, terms, block flags).
+# stage 1 (candidates, followed, exact, the viewer's block set) and the documents; words to
+# check against the terms of members found by one word only, or followed accounts found outside
+# the candidates, add stage 2 (terms, scores). Block flags never need it: the block sets here
+# are small enough to read whole (`test_a_large_block_set_is_asked_by_member` covers the rest).
 ANONYMOUS = {"one char": 2, "3-char prefix": 2, "exact username": 2, "long prefix": 2}
 ANONYMOUS |= {"two words": 3, "two long words": 3}
-WITH_VIEWER = dict.fromkeys(SHAPES, 3)
+WITH_VIEWER = dict(ANONYMOUS)
 
 
 async def test_a_warm_user_search_page_is_a_fixed_number_of_round_trips(counted):
@@ -170,6 +172,22 @@ async def test_a_warm_user_search_page_is_a_fixed_number_of_round_trips(counted)
                     assert (redis.total, mongo.total) == (expected, 0), (shape, size, "page 2")
 
 
+async def test_a_large_block_set_is_asked_by_member(counted, monkeypatch):
+    """A block set larger than is read whole costs the second round trip's SMISMEMBER."""
+    application, _gql, mongo, redis = counted
+    stores = application.state.stores
+    w = await seed(stores, 20)
+    viewer = w.viewers[0]
+    want = await reference_search_users(stores, viewer, "a", 50, None)
+    monkeypatch.setattr(graph, "WHOLE_BLOCK_SET_MAX", 1)  # the viewer's set: marker + 2 blocks
+    await queries.search_users(stores, viewer, "a", 50, None)  # warm
+    redis.reset()
+    got = await queries.search_users(stores, viewer, "a", 50, None)
+    assert redis.total == 3
+    assert [d["_id"] for d in got.items] == [d["_id"] for d in want.items]
+    assert w.users[5] not in {d["_id"] for d in got.items}
+
+
 async def test_a_flushed_script_cache_is_reloaded_once(counted):
     application, _gql, _mongo, redis = counted
     stores = application.state.stores
@@ -178,8 +196,8 @@ async def test_a_flushed_script_cache_is_reloaded_once(counted):
     await stores.redis.script_flush()
     redis.reset()
     got = await queries.search_users(stores, w.viewers[0], "andre", 5, None)
-    # NOSCRIPT, SCRIPT LOAD, then stage 1 again: two more, once
-    assert redis.total == 3 + 2
+    # NOSCRIPT, SCRIPT LOAD, then stage 1 again: two more, once (on stage 1 and the documents)
+    assert redis.total == 2 + 2
     assert [d["_id"] for d in got.items] == [d["_id"] for d in want.items]
     assert got.cursors == want.cursors
 
@@ -217,9 +235,13 @@ FIXED = [
 ]
 
 
-@pytest.mark.parametrize("caps", [None, (6, 9)], ids=["default caps", "tiny caps"])
+@pytest.mark.parametrize(
+    "caps", [None, (6, 9), "blocks"], ids=["default caps", "tiny caps", "block sets by member"]
+)
 async def test_fixed_queries_give_the_reference_pages(world, stores, monkeypatch, caps):
-    if caps:  # small caps make the candidate cut and the lex slice bind on this small world
+    if caps == "blocks":  # every block set too large to read whole: SMISMEMBER per candidate
+        monkeypatch.setattr(graph, "WHOLE_BLOCK_SET_MAX", 1)
+    elif caps:  # small caps make the candidate cut and the lex slice bind on this small world
         monkeypatch.setattr(queries, "MAX_CANDIDATES", caps[0])
         monkeypatch.setattr(queries, "LEX_SCAN", caps[1])
     for q in FIXED:
