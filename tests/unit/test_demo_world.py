@@ -44,4 +44,4 @@ def test_graphiql_opens_with_the_demo_walkthrough_valid_against_the_schema():
     names = [d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     assert names == ["Login", "Feed", "Like", "Notifications"]
     html = offline_graphiql_html()
-    assert "Welcome to GraphiQL" not in html and "Photogram: a first look" in html
+    assert "Welcome to GraphiQL" not in html and "Photogram: the demo world" in html
