@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TextIO
 
 WIDTH = 30
@@ -16,10 +17,12 @@ class Progress:
         self.label = ""
         self.total = 0
         self.done = 0
+        self.started = time.monotonic()
 
     def stage(self, label: str, total: int) -> None:
         self._finish()
         self.label, self.total, self.done = label, total, 0
+        self.started = time.monotonic()
         self._draw()
 
     def advance(self, n: int = 1) -> None:
@@ -41,10 +44,11 @@ class Progress:
     def _finish(self) -> None:
         if not self.enabled or not self.label:
             return
+        took = f" in {time.monotonic() - self.started:.0f} s"
         if self.tty:
             self._draw()
-            self.stream.write("\n")
+            self.stream.write(f"{took}\n")
         else:
-            self.stream.write(f"{self.label:<10} {self.done}/{self.total}\n")
+            self.stream.write(f"{self.label:<10} {self.done}/{self.total}{took}\n")
         self.stream.flush()
         self.label = ""
