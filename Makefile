@@ -8,10 +8,13 @@ PORT ?= 8000
 # The second test lane's server: mongo-java-server, started by `ops/services.sh start mongo-wire`.
 MONGO_WIRE_URL ?= mongodb://127.0.0.1:$(or $(PHOTOGRAM_MONGO_WIRE_PORT),37018)/
 
-.PHONY: run test test-mongodb test-mongodb-lane setup browser venv web services mongo-wire services-stop services-status serve worker bench check-data lint lock clean
+.PHONY: run demo test test-mongodb test-mongodb-lane setup browser venv web services mongo-wire services-stop services-status serve worker bench check-data lint lock clean
 
 run: setup ## set everything up, then serve the API (GraphiQL at /graphql) and the worker
 	$(PY) cli.py run --host $(HOST) --port $(PORT)
+
+demo: setup ## fill the local database with the demo world (idempotent); SIZE=small for a tiny one
+	$(PY) cli.py demo $(if $(SIZE),--size $(SIZE),)
 
 test: setup browser mongo-wire ## set everything up, then run the suite in both lanes
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -1,9 +1,11 @@
-"""`photogram serve | worker | run | doctor`: the API server, the worker, both side by side,
-or the data check an operator runs after an incident (maintenance/doctor.py)."""
+"""`photogram serve | worker | run | doctor | demo`: the API server, the worker, both side by
+side, the data check an operator runs after an incident (maintenance/doctor.py), or the demo
+world for a first look (demo/)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -64,6 +66,47 @@ def _doctor(dry_run: bool) -> int:
     return asyncio.run(go())
 
 
+def _demo(size: str, seed: int) -> int:
+    """Exit 0 when the demo world was made or was already there, 1 when an interrupted run
+    left part of one."""
+    import asyncio
+
+    from core.logging import configure_logging
+    from core.settings import get_settings
+    from demo.load import DemoError, load_demo
+    from demo.progress import Progress
+    from demo.world import DemoSize
+
+    settings = get_settings()
+    configure_logging("WARNING")
+    # saq warns on every stop of the demo's in-process worker (no grace period is set).
+    logging.getLogger("saq").setLevel(logging.ERROR)
+    progress = Progress()
+    try:
+        result = asyncio.run(
+            load_demo(settings, DemoSize.named(size), seed=seed, progress=progress)
+        )
+    except DemoError as exc:
+        print(f"photogram demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        progress.close()
+    if result.created:
+        print(
+            f"Demo world made in {result.seconds:.0f} s: {result.users} users, {result.posts}"
+            f" posts in database {settings.mongodb_db!r} (celebrity threshold"
+            f" {result.celebrity_threshold} followers for the demo's fan-out)."
+        )
+    else:
+        print(f"The demo world is already in database {settings.mongodb_db!r}; nothing added.")
+    print(
+        f"Try it: open http://127.0.0.1:8000/graphql (`make run`) and log in as"
+        f" {result.login!r} with password {result.password!r} (GraphiQL's first operation).",
+        flush=True,
+    )
+    return 0
+
+
 def _run(host: str, port: int, workers: int) -> int:
     """API and worker together, as `make run` starts them; stopping one stops both."""
     worker = subprocess.Popen([sys.executable, os.path.abspath(__file__), "worker"])
@@ -93,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker")
     doctor = sub.add_parser("doctor", help="compare counters and derived indexes with MongoDB")
     doctor.add_argument("--dry-run", action="store_true", help="only report what differs")
+    demo = sub.add_parser("demo", help="fill the database with a small generated world")
+    demo.add_argument("--size", choices=("standard", "small"), default="standard")
+    demo.add_argument("--seed", type=int, default=16, help="another seed, another world")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo(args.size, args.seed)
     if args.command == "doctor":
         return _doctor(args.dry_run)
     if args.command == "serve":

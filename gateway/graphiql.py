@@ -2,11 +2,13 @@
 
 The page loads React, GraphiQL and the explorer plugin from a public CDN, which renders blank
 without internet access. We rewrite those URLs to `/graphiql-assets/<package>/<path>`, served
-from `web/node_modules` (installed from the committed `web/package-lock.json`).
+from `web/node_modules` (installed from the committed `web/package-lock.json`). The page opens
+with the demo's walk-through (gateway/graphiql_document.py) instead of Strawberry's welcome.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +17,8 @@ import strawberry
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
+
+from gateway.graphiql_document import DEFAULT_DOCUMENT
 
 ASSET_PREFIX = "/graphiql-assets"
 NODE_MODULES = Path(__file__).resolve().parent.parent / "web" / "node_modules"
@@ -33,6 +37,7 @@ ALLOWED_ASSETS = {
 _CDN_URL = re.compile(r"https://unpkg\.com/((?:@[\w.-]+/)?[\w.-]+)@[\w.-]+/([\w./-]+)")
 _SRI = re.compile(r'\s*(?:integrity="[^"]*"|crossorigin)')
 _TITLE = re.compile(r"<title>.*?</title>")
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.S)
 _FETCHER = re.compile(r"const fetcher = GraphiQL\.createFetcher\(\{.*?\}\);", re.S)
 
 # Browsers cannot set headers on a WebSocket, so the Authorization header typed into GraphiQL's
@@ -63,6 +68,11 @@ def offline_graphiql_html() -> str:
     html, replaced = _FETCHER.subn(_AUTH_AWARE_FETCHER, html)
     if replaced != 1:
         raise RuntimeError("Strawberry's GraphiQL template changed: fetcher not found")
+    # A JSON string is a valid JS string literal; `<` escaped so nothing can close the script.
+    literal = json.dumps(DEFAULT_DOCUMENT).replace("<", "\\u003c")
+    html, replaced = _EXAMPLE_QUERY.subn(lambda _: f"const EXAMPLE_QUERY = {literal};", html)
+    if replaced != 1:
+        raise RuntimeError("Strawberry's GraphiQL template changed: EXAMPLE_QUERY not found")
     if "unpkg.com" in html or "https://" in html.replace("http://www.w3.org", ""):
         raise RuntimeError("GraphiQL page still references an external host")
     return html

@@ -54,8 +54,13 @@ async def run_worker(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker starting", extra={"queue": worker.queue.name})
     task = asyncio.create_task(worker.start())
-    await stop.wait()
+    # saq's start() installs its own SIGINT/SIGTERM handlers (replacing ours) and stops the
+    # worker itself on them, so its return is the usual way out; `stop` covers a saq that
+    # does not. Waiting on `stop` alone hung on SIGTERM until a SIGKILL.
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     await worker.stop()
+    stopped.cancel()
     task.cancel()
 
 

@@ -1,0 +1,1 @@
+"""The demo world: a small, seeded Photogram made through the real write paths (`make demo`)."""
