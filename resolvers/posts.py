@@ -38,6 +38,11 @@ def media_url(ctx: Context, rendition: dict | None) -> str | None:
     return ctx.stores.objects.presigned_get(rendition["key"], URL_TTL)
 
 
+def hls_url(ctx: Context, item: dict) -> str | None:
+    key = item.get("hls_key")
+    return media_url(ctx, {"key": key}) if key else None
+
+
 def url_for(
     ctx: Context, renditions: list[dict], width: int | None, content_type: str | None
 ) -> str | None:
