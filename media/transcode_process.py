@@ -11,12 +11,16 @@ transcode down too (PR_SET_PDEATHSIG), and the job's retry starts again from not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import BadInput
@@ -25,6 +29,46 @@ from media.transcode import Output, Transcoded, transcode
 ROOT = Path(__file__).resolve().parents[1]
 # The child's exit status for a file that cannot be transcoded (as opposed to a crash).
 EXIT_BAD_INPUT = 3
+
+
+def work_root() -> Path:
+    return Path(tempfile.gettempdir()) / "photogram-transcode"
+
+
+@contextlib.contextmanager
+def work_dir() -> Iterator[str]:
+    """A scratch folder named for this process: a worker killed mid-transcode leaves its
+    folder behind, and the next transcode on this machine (`sweep_work_dirs`) removes it."""
+    root = work_root()
+    root.mkdir(exist_ok=True)
+    sweep_work_dirs(root)
+    path = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_work_dirs(root: Path) -> list[str]:
+    """Remove the scratch folders of processes that no longer exist."""
+    removed = []
+    for entry in root.iterdir() if root.is_dir() else ():
+        pid = entry.name.split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class TranscodeFailed(RuntimeError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import tempfile
 from datetime import UTC, datetime
 
 from bson import ObjectId
@@ -32,7 +31,7 @@ from datastore.stores import Stores
 from media.images import ImageSet, process_photo
 from media.probe import MediaLimits
 from media.transcode import Transcoded
-from media.transcode_process import transcode_in_child
+from media.transcode_process import transcode_in_child, work_dir
 from media.video import process_video
 from services.media_objects import delete_objects, hls_segment_counts, post_prefix
 from services.post_counters import count_post
@@ -110,7 +109,7 @@ async def render_item(stores: Stores, post_id: ObjectId, index: int, item: dict)
     result = await asyncio.to_thread(process_video, data, item["kind"], limits)
     poster = await _put_set(stores, prefix + "poster-", result.poster)
     settings = stores.settings
-    with tempfile.TemporaryDirectory(prefix="photogram-transcode-") as work:
+    with work_dir() as work:
         src = os.path.join(work, "source")
         await asyncio.to_thread(_write, src, data)
         del data

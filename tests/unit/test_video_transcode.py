@@ -17,7 +17,7 @@ import pytest
 from core.errors import BadInput
 from media.hls import parse_master_playlist, parse_media_playlist
 from media.transcode import LADDER, Transcoded, plan_ladder, transcode
-from media.transcode_process import transcode_in_child
+from media.transcode_process import sweep_work_dirs, transcode_in_child
 from tests.support import clips, samples
 
 
@@ -191,3 +191,13 @@ def test_child_process_transcodes_and_refuses_a_corrupt_file(tmp_path):
         # libavcodec conceals some corruption; then the output must still be whole.
         with av.open(io.BytesIO((tmp_path / "out2" / "240p.mp4").read_bytes())) as c:
             assert c.streams.video
+
+
+def test_scratch_folders_of_dead_processes_are_swept(tmp_path):
+    dead = tmp_path / "999999999-abc"  # above any pid_max: no such process
+    mine = tmp_path / f"{os.getpid()}-def"
+    for folder in (dead, mine):
+        folder.mkdir()
+        (folder / "source").write_bytes(b"x")
+    assert sweep_work_dirs(tmp_path) == [dead.name]
+    assert mine.is_dir() and not dead.exists()
