@@ -30,6 +30,7 @@ from datastore.stores import Stores, open_stores, prepare_stores
 from gateway.csrf import MultipartCsrfGuard
 from gateway.event_metrics import install_metrics, metrics_observers
 from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
+from gateway.hls import hls_playlist, hls_route_path
 from gateway.request_id import RequestIdMiddleware
 from gateway.setup import gateway_middleware, metrics_route
 from gateway.view import GatewayGraphQL
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         metrics_route(),
+        Route(hls_route_path(), hls_playlist, methods=["GET"]),
     ]
     middleware = [
         Middleware(RequestIdMiddleware),

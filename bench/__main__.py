@@ -44,7 +44,18 @@ from datastore.stores import open_stores
 
 # Likes timed by the realtime section: with 200, its p99 is the 3rd-worst delay.
 LIKES = 200
-SECTIONS = ("peer", "http", "ceiling", "tradeoff", "costs", "realtime", "slow", "search", "media")
+SECTIONS = (
+    "peer",
+    "http",
+    "ceiling",
+    "tradeoff",
+    "costs",
+    "realtime",
+    "slow",
+    "search",
+    "media",
+    "video",
+)
 
 
 def _log(msg: str) -> None:
@@ -426,6 +437,14 @@ class Runner:
         _log(f"search: {users:,} users, {posts:,} posts (bench/search_bench.py)")
         self.res["search"] = asyncio.run(search_bench.run(users, posts, 200, 7, False))
 
+    def video(self) -> None:
+        """Upload-to-READY of a 10 s and a 60 s 1080p video, and photos beside transcodes
+        (bench/video_ready.py)."""
+        from bench import video_ready
+
+        _log("video: transcodes to READY, photos beside them (bench/video_ready.py)")
+        self.res["video"] = asyncio.run(video_ready.main(60.0))
+
     def media(self) -> None:
         """Upload-to-READY of a 12 MP JPEG and a 10 s 1080p MP4 (bench/media_ready.py)."""
         from bench import media_ready
@@ -447,6 +466,7 @@ class Runner:
             "slow": self.slow_rows,
             "search": self.search,
             "media": self.media,
+            "video": self.video,
         }
         try:
             for name in SECTIONS:

@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024)
     max_video_seconds: float = 90.0
     max_image_pixels: int = 50_000_000
+    # Video (media/transcode.py): refused at createPost above these; 4K at a phone's bitrate
+    # passes. Transcodes run on their own queue, `video_worker_concurrency` at a time.
+    max_video_pixels: int = 3840 * 2160
+    max_video_bitrate: int = 80_000_000
+    video_queue_name: str = "video"
+    video_worker_concurrency: int = 1
+    video_job_timeout_seconds: int = 1800
+    # The transcoder process's niceness: photo rendering and fan-out go first on a busy box.
+    video_transcode_nice: int = 10
     # createUploadUrl: how long the presigned PUT (and its `uploads` record) lives.
     upload_url_ttl_seconds: int = 15 * 60
     # A multipart GraphQL request (files inline) may carry at most this many bytes in all.

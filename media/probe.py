@@ -51,6 +51,9 @@ class MediaLimits:
     max_bytes: int
     max_pixels: int
     max_video_seconds: float
+    # A video's own limits (transcoding cost grows with pixels and bits, not only seconds).
+    max_video_pixels: int = 3840 * 2160
+    max_video_bitrate: int = 80_000_000
 
     @classmethod
     def from_settings(cls, settings: object) -> MediaLimits:
@@ -58,6 +61,8 @@ class MediaLimits:
             max_bytes=settings.max_upload_bytes,  # type: ignore[attr-defined]
             max_pixels=settings.max_image_pixels,  # type: ignore[attr-defined]
             max_video_seconds=settings.max_video_seconds,  # type: ignore[attr-defined]
+            max_video_pixels=settings.max_video_pixels,  # type: ignore[attr-defined]
+            max_video_bitrate=settings.max_video_bitrate,  # type: ignore[attr-defined]
         )
 
 
@@ -171,8 +176,22 @@ def probe_video(data: bytes, kind: str, limits: MediaLimits) -> Probe:
         if codec not in VIDEO_CODECS:
             raise BadInput(f"Unsupported video codec: {codec}")
         width, height = stream.codec_context.width, stream.codec_context.height
-        if width < 1 or height < 1 or width * height > limits.max_pixels:
+        if width < 1 or height < 1:
             raise BadInput(f"Unsupported video dimensions: {width}x{height}")
+        if width * height > min(limits.max_pixels, limits.max_video_pixels):
+            raise BadInput(
+                f"The video is {width}x{height}; the limit is "
+                f"{min(limits.max_pixels, limits.max_video_pixels)} pixels a frame",
+                maxPixels=min(limits.max_pixels, limits.max_video_pixels),
+            )
+        # The container's own figure, else the whole file over its duration.
+        bitrate = container.bit_rate or (len(data) * 8 / duration if duration > 0 else 0)
+        if bitrate > limits.max_video_bitrate:
+            raise BadInput(
+                f"The video's bitrate is {bitrate / 1e6:.1f} Mbit/s; the limit is "
+                f"{limits.max_video_bitrate / 1e6:g} Mbit/s",
+                maxBitrate=limits.max_video_bitrate,
+            )
         frame = first_frame(container, stream)
         if abs(frame.rotation) in (90, 270):
             width, height = height, width

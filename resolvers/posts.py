@@ -16,7 +16,7 @@ from datastore import locations
 from datastore.accounts import find_user
 from resolvers.context import Context
 from resolvers.loaders import posts_by_id, users_by_id
-from services import read_posts
+from services import hls_delivery, read_posts
 from services.create_post import LocationArg, MediaArg, create_post
 from services.create_upload_url import UploadTicket, create_upload_url
 from services.delete_post import delete_post
@@ -36,6 +36,17 @@ def media_url(ctx: Context, rendition: dict | None) -> str | None:
     if rendition is None:
         return None
     return ctx.stores.objects.presigned_get(rendition["key"], URL_TTL)
+
+
+def hls_url(ctx: Context, item: dict) -> str | None:
+    key = item.get("hls_key")
+    if not key:
+        return None
+    base = str(ctx.request.base_url) if ctx.request is not None else ""
+    # A subscription's request is the WebSocket; the playlist is fetched over HTTP.
+    base = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+    secret = ctx.settings.jwt_secret.get_secret_value()
+    return hls_delivery.playlist_url(ctx.stores, key, base, secret)
 
 
 def url_for(

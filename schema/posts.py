@@ -71,6 +71,14 @@ class Rendition:
     def content_type(self) -> str:
         return self.raw["content_type"]
 
+    @strawberry.field(description="The same as contentType (a MIME type).")
+    def mime_type(self) -> str:
+        return self.raw["content_type"]
+
+    @strawberry.field(description="Video renditions: average bits per second (audio included).")
+    def bitrate(self) -> int | None:
+        return self.raw.get("bitrate")
+
     @strawberry.field(description="Presigned GET (or a CDN URL under MEDIA_PUBLIC_BASE_URL).")
     def url(self, info: Info) -> str:
         return r.media_url(info.context, self.raw) or ""
@@ -106,7 +114,7 @@ class Media:
 
     @strawberry.field(
         description="Photo: the rendition nearest `width` (the smallest at least that wide, "
-        "else the widest) in `format`. Video: the MP4."
+        "else the widest) in `format`. Video: the H.264 MP4 rendition nearest `width`."
     )
     def url(
         self, info: Info, width: int | None = None, format: ImageFormat = ImageFormat.WEBP
@@ -127,6 +135,24 @@ class Media:
     @strawberry.field
     def duration_seconds(self) -> float | None:
         return self.item.get("duration_seconds")
+
+    @strawberry.field(description="Video only: duration in milliseconds.")
+    def duration_ms(self) -> int | None:
+        ms = self.item.get("duration_ms")
+        if ms is None and self.item.get("duration_seconds") is not None:
+            ms = round(self.item["duration_seconds"] * 1000)
+        return ms
+
+    @strawberry.field(description="Video only: the HLS master playlist (adaptive streaming).")
+    def hls_url(self, info: Info) -> str | None:
+        return r.hls_url(info.context, self.item)
+
+    @strawberry.field(
+        description="Video only: a short silent MP4 (a few seconds, small) to loop in the feed."
+    )
+    def preview_url(self, info: Info) -> str | None:
+        key = self.item.get("preview_key")
+        return r.media_url(info.context, {"key": key}) if key else None
 
     @strawberry.field(description="Video only: the poster frame nearest `width`.")
     def poster_url(

@@ -2,7 +2,9 @@
 the posts services share. Key layout:
 
   uploads/{owner}/{upload}          a client's original, until processed or swept
-  posts/{post}/{index}/{name}       renditions of one media item of a post
+  posts/{post}/{index}/{name}       renditions of one media item of a post; a video's are
+                                    video/{rung}.mp4, preview.mp4, poster-*, and
+                                    hls/master.m3u8, hls/{rung}.m3u8, hls/{rung}_NNN.ts
   avatars/{user}/{version}/{name}   square renditions of a profile picture
 """
 
@@ -41,10 +43,32 @@ def item_keys(item: dict | None) -> list[str]:
     for name in ("thumbnail",):
         if item.get(name):
             keys.append(item[name]["key"])
-    for name in ("source_key", "poster_key", "upload_key"):
+    for name in ("source_key", "poster_key", "upload_key", "preview_key", "hls_key"):
         if item.get(name):
             keys.append(item[name])
+    if item.get("hls_key"):
+        keys += hls_keys(item["hls_key"], item.get("hls_segments") or {})
     return list(dict.fromkeys(keys))
+
+
+def hls_segment_counts(names: list[str]) -> dict[str, int]:
+    """{rung: number of segments} from the files of an HLS folder ({rung}_NNN.ts): stored
+    instead of every segment's key, which `hls_keys` derives back."""
+    counts: dict[str, int] = {}
+    for name in names:
+        if name.endswith(".ts"):
+            rung = name.rsplit("_", 1)[0]
+            counts[rung] = counts.get(rung, 0) + 1
+    return counts
+
+
+def hls_keys(master_key: str, segments: dict[str, int]) -> list[str]:
+    folder = master_key.rsplit("/", 1)[0]
+    keys = []
+    for rung, count in segments.items():
+        keys.append(f"{folder}/{rung}.m3u8")
+        keys += [f"{folder}/{rung}_{i:03d}.ts" for i in range(count)]
+    return keys
 
 
 async def object_size(stores: Stores, key: str) -> int | None:

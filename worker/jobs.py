@@ -35,6 +35,8 @@ ECHO = JobHandle("echo", "worker.builtin_jobs")
 FLUSH_ACTIVITY = JobHandle("flush_activity", "services.touch_activity")
 # posts and media
 PROCESS_POST_MEDIA = JobHandle("process_post_media", "worker.posts_jobs")
+# runs on the video queue (worker/queue.py make_video_queue), never on the default one
+TRANSCODE_POST_MEDIA = JobHandle("transcode_post_media", "worker.posts_jobs")
 SWEEP_UPLOADS = JobHandle("sweep_uploads", "worker.posts_jobs")
 PURGE_POST_OBJECTS = JobHandle("purge_post_objects", "worker.posts_jobs")
 # feed

@@ -48,10 +48,22 @@ async def _heartbeat(current: Job | None, every: float = 10.0) -> AsyncIterator[
 
 @job
 async def process_post_media(ctx: dict[str, Any], *, post_id: str) -> str:
+    """Photos here; a post with a video is handed to the video queue, when there is one."""
     current = ctx.get("job")
     final = current is None or current.attempts >= current.retries
     async with _heartbeat(current):
-        return await _process(_deps(ctx), ObjectId(post_id), final_attempt=final)
+        return await _process(
+            _deps(ctx), ObjectId(post_id), final_attempt=final, video_queue=ctx.get("video_queue")
+        )
+
+
+@job
+async def transcode_post_media(ctx: dict[str, Any], *, post_id: str) -> str:
+    """A post with a video, on the video queue: its photos, its transcodes, then READY."""
+    current = ctx.get("job")
+    final = current is None or current.attempts >= current.retries
+    async with _heartbeat(current):
+        return await _process(_deps(ctx), ObjectId(post_id), final_attempt=final, transcoding=True)
 
 
 @cron("*/5 * * * *")

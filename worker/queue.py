@@ -126,6 +126,15 @@ def make_queue(settings: Settings, claim_grace: float = 30.0) -> SweepingRedisQu
     )
 
 
+def make_video_queue(settings: Settings, claim_grace: float = 30.0) -> SweepingRedisQueue:
+    """The transcodes' own queue: its worker has its own concurrency, so videos wait for each
+    other, never photos or fan-out for videos."""
+    redis = Redis.from_url(settings.redis_url)
+    return SweepingRedisQueue(
+        redis, name=f"{settings.redis_prefix}{settings.video_queue_name}", claim_grace=claim_grace
+    )
+
+
 async def enqueue(
     queue: Queue, function: JobHandle, *, key: str | None = None, **kwargs: Any
 ) -> Job | None:

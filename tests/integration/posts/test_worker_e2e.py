@@ -7,7 +7,7 @@ from PIL import Image
 from saq.job import Status
 
 from core.ids import decode_id
-from services.process_post_media import job_key
+from services.process_post_media import job_key, transcode_job_key
 from tests.integration.posts.conftest import (
     GET_POST,
     bucket_keys,
@@ -17,6 +17,7 @@ from tests.integration.posts.conftest import (
 )
 from tests.support import samples
 from tests.support.processes import worker_process
+from worker.queue import make_video_queue
 
 
 async def test_photo_and_video_post_processed_by_the_worker(settings, app, gql, stores, alice, bob):
@@ -36,7 +37,17 @@ async def test_photo_and_video_post_processed_by_the_worker(settings, app, gql, 
         # saq notifies completion; no sleeping.
         await job.refresh(until_complete=90)
         assert job.status == Status.COMPLETE, job.error
-        assert job.result == "ready"
+        # A post with a video is handed to the video queue, which makes it READY.
+        assert job.result == "transcoding"
+        video_queue = make_video_queue(settings)
+        try:
+            transcode = await video_queue.job(transcode_job_key(post_oid))
+            assert transcode is not None
+            await transcode.refresh(until_complete=90)
+            assert transcode.status == Status.COMPLETE, transcode.error
+            assert transcode.result == "ready"
+        finally:
+            await video_queue.disconnect()
 
     post = (await gql(GET_POST, {"id": created["id"]}, token=bob_token)).ok()["post"]
     assert post["status"] == "READY"
