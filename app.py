@@ -33,6 +33,8 @@ from gateway.graphiql import ASSET_PREFIX, render_graphiql, serve_asset
 from gateway.request_id import RequestIdMiddleware
 from gateway.setup import gateway_middleware, metrics_route
 from gateway.view import GatewayGraphQL
+from gateway.ws_handler import WebSocketTransportMiddleware
+from realtime.limits import raise_open_files_limit
 from resolvers.context import Context
 from schema.root import build_schema
 from worker.queue import make_queue
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         if failed:
             log.error("starting degraded: %s not ready; /readyz reports 503", ", ".join(failed))
         tune_gc(settings)
+        raise_open_files_limit()
         try:
             yield
         finally:
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         metrics_route(),
     ]
     middleware = [
+        Middleware(WebSocketTransportMiddleware),  # first: it needs the server's own `send`
         Middleware(RequestIdMiddleware),
         *gateway_middleware(settings),
         # Refuse multipart requests that did not force a CORS preflight (uploads' CSRF rule).

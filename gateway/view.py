@@ -23,6 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
 
 from gateway.metrics import WS_CONNECTIONS, count_refusal
+from gateway.ws_handler import PhotogramTransportWSHandler
 from gateway.ws_limit import admit, release
 
 log = logging.getLogger("photogram.request")
@@ -66,6 +67,9 @@ def outage_retry_after(response_data: object) -> int | None:
 
 
 class GatewayGraphQL(GraphQL):
+    # Outboxes per socket and the post fan-out (gateway/ws_handler.py, docs/realtime.md).
+    graphql_transport_ws_handler_class = PhotogramTransportWSHandler
+
     # orjson: a 20-post feed response encodes in a tenth of the time of the stdlib's json;
     # its JSONDecodeError subclasses json's, so Strawberry's 400 for a bad body still applies.
     # Text, not bytes: Strawberry sends bytes as binary WebSocket frames, which graphql-ws
