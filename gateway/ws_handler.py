@@ -68,6 +68,10 @@ _SHARED_FIELDS = frozenset(
     }
 )
 
+RENDERS = Counter(
+    "photogram_realtime_renders",
+    "postUpdated payloads rendered by the fan-out (one per group of subscribers per event).",
+)
 SLOW_CLOSES = Counter(
     "photogram_websocket_slow_consumer_closes_total",
     "WebSocket connections closed because they could not keep up (code 4008).",
@@ -265,6 +269,7 @@ class PhotogramTransportWSHandler(BaseGraphQLTransportWSHandler):
         encode = self.view.encode_json
 
         async def render(doc: dict) -> str | None:
+            RENDERS.inc()
             result = execute(
                 schema,
                 plan.document,

@@ -70,6 +70,7 @@ class _Topic:
         self.timer: asyncio.TimerHandle | None = None
         self.flushing: asyncio.Task[None] | None = None
         self.dirty = False
+        self.sent: dict[Hashable, str] = {}  # each group's last payload: no repeats
         self.events = 0  # messages received, so a joining member can tell it missed one
         self.subscribed = asyncio.Event()
         self.reader = asyncio.create_task(self._read())
@@ -127,10 +128,14 @@ class _Topic:
             else:
                 m.end("hidden")  # blocked, unfollowed, made private: the stream ends
         self.fanout.renders += len(groups)
-        for group in groups.values():
+        sent, self.sent = self.sent, {}
+        for key, group in groups.items():
             payload = await group[0].render(post)
             if payload is None:
                 continue
+            self.sent[key] = payload
+            if sent.get(key) == payload:
+                continue  # an event already reflected by the last message: nothing new
             for m in group:
                 if m.active and not m.done.done():
                     m.outbox.offer(f"{m.head}{payload}}}", key=m.key)
@@ -170,6 +175,7 @@ class PostFanout:
         member.active = True
         topic = self._topics.get(post_id)
         if topic is not None and topic.events != member.seen:
+            topic.sent.pop(member.group, None)  # its snapshot may be older than that
             topic.schedule()
 
     async def leave(self, post_id: ObjectId, member: Member) -> None:
