@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     ws_outbox_max_messages: int = 64
     ws_stall_seconds: float = 10.0
     ws_keepalive_seconds: float = 20.0
+    ws_per_message_deflate: bool = False
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     cors_allow_origins: str = ""
     metrics_max_operation_names: int = 200
