@@ -67,6 +67,7 @@ class _Topic:
         self.post_id = post_id
         self.members: set[Member] = set()
         self.last_flush = 0.0
+        self.busy = 0.0  # how long the last rendering and sending took
         self.timer: asyncio.TimerHandle | None = None
         self.flushing: asyncio.Task[None] | None = None
         self.dirty = False
@@ -90,7 +91,10 @@ class _Topic:
             return
         if self.timer is not None:
             return  # already due: it will read the latest state
-        wait = self.last_flush + self.fanout.interval - time.monotonic()
+        # Under load the spacing grows with the cost of a round (at least half the time idle),
+        # so a storm on a wide topic cannot saturate the process.
+        spacing = max(self.fanout.interval, 2 * self.busy)
+        wait = self.last_flush + spacing - time.monotonic()
         if wait <= 0:
             self._start()
         else:
@@ -104,6 +108,9 @@ class _Topic:
 
     def _flushed(self, task: asyncio.Task[None]) -> None:
         self.flushing = None
+        self.busy = time.monotonic() - self.last_flush
+        if self.busy > 0.5:
+            log.info("fan-out to %d sockets took %.0f ms", len(self.members), self.busy * 1000)
         if not task.cancelled() and task.exception() is not None:
             log.warning("post fan-out failed: %s", task.exception())
         if self.dirty and self.members:
