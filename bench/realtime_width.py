@@ -97,8 +97,11 @@ async def _users(stores, prefix: str, n: int) -> list[str]:
     return tokens
 
 
-async def _like(http: httpx.AsyncClient, pid: str, token: str) -> tuple[int, float]:
-    """(like count after it, wall-clock ms when it was sent)."""
+async def _like(
+    http: httpx.AsyncClient, pid: str, token: str, answered: list[float] | None = None
+) -> tuple[int, float]:
+    """(like count after it, wall-clock ms when it was sent); `answered` gets its response
+    time in ms."""
     sent = time.time() * 1000
     r = await http.post(
         "/graphql",
@@ -107,6 +110,8 @@ async def _like(http: httpx.AsyncClient, pid: str, token: str) -> tuple[int, flo
     )
     body = r.json()
     assert not body.get("errors"), body
+    if answered is not None:
+        answered.append(time.time() * 1000 - sent)
     return int(body["data"]["likePost"]["likeCount"]), sent
 
 
@@ -166,15 +171,20 @@ async def run(subscribers: list[int], rate: int, seconds: float) -> dict[str, An
                     await clients.ask(cmd="clear")
                     start = time.monotonic()
                     tasks = []
+                    answered: list[float] = []
                     for i in range(int(rate * seconds)):
                         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-                        tasks.append(asyncio.create_task(_like(http, pid, likers.pop())))
-                    likes = await asyncio.gather(*tasks)
+                        tasks.append(asyncio.create_task(_like(http, pid, likers.pop(), answered)))
                     sent_over = time.monotonic() - start
+                    likes = await asyncio.gather(*tasks)
+                    answered.sort()
                     burst = await clients.ask(cmd="delays", likes=likes, timeout=60)
                     burst.update(
                         likes=len(likes),
                         sent_over_s=round(sent_over, 2),
+                        last_answer_s=round(time.monotonic() - start, 2),
+                        like_answer_p50_ms=round(answered[len(answered) // 2]),
+                        like_answer_p99_ms=round(answered[int(len(answered) * 0.99) - 1]),
                         messages_per_socket=round(burst["messages"] / max(1, burst["sockets"]), 1),
                     )
                     out["burst"] = burst
@@ -213,11 +223,18 @@ def markdown(res: dict | None) -> list[str]:
         )
     burst = res.get("burst")
     if burst:
+        rate = burst["likes"] / max(burst["sent_over_s"], 0.01)
         out += [
             "",
-            f"Likes at {burst['likes'] / max(burst['sent_over_s'], 0.01):.0f}/s "
-            f"({burst['likes']} likes over {burst['sent_over_s']} s) to {burst['sockets']:,} "
-            f"subscribers: {burst['messages']:,} messages sent "
+            f"{burst['likes']} likes sent at {rate:.0f}/s"
+            f" (open loop, over {burst['sent_over_s']} s"
+            + (
+                f"; likePost answered p50 {burst['like_answer_p50_ms']} ms, p99 "
+                f"{burst['like_answer_p99_ms']} ms, the last after {burst['last_answer_s']} s"
+                if "last_answer_s" in burst
+                else ""
+            )
+            + f") to {burst['sockets']:,} subscribers: {burst['messages']:,} messages sent "
             f"({burst['messages_per_socket']} per socket); delay of the latest count "
             f"p50 {burst['p50_ms']} ms, p99 {burst['p99_ms']} ms "
             f"({_ok(burst['p99_ms'], 1000)} under 1 s), max {burst['max_ms']} ms; "

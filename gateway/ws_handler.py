@@ -47,6 +47,7 @@ from websockets.protocol import State
 
 from core.errors import AppError
 from core.ids import decode_id
+from gateway.metrics import SUBSCRIPTIONS
 from realtime.fanout import Member, get_fanout
 from realtime.outbox import Outbox, OutboxLimits, on_slow_close
 
@@ -273,16 +274,23 @@ class PhotogramTransportWSHandler(BaseGraphQLTransportWSHandler):
             self._renderer(plan, variables, operation.operation_name),
             '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":',
         )
+        live = False
         try:
             await fanout.join(plan.post_id, member)
             if not await self._snapshot(operation):
                 return
+            # The snapshot's Strawberry operation has ended (and counted itself out of the
+            # gauge); the subscription lives on here.
+            SUBSCRIPTIONS.inc()
+            live = True
             fanout.activate(plan.post_id, member)
             await member.done
             await operation.send_operation_message(
                 CompleteMessage(id=operation.id, type="complete")
             )
         finally:
+            if live:
+                SUBSCRIPTIONS.dec()
             await asyncio.shield(fanout.leave(plan.post_id, member))
 
     async def _snapshot(self, operation: Operation) -> bool:

@@ -52,6 +52,12 @@ class Server:
         found = re.search(rf"^{name} ([0-9.e+]+)$", text, re.M)
         return float(found.group(1)) if found else 0.0
 
+    async def metric_reaches(self, name: str, value: float, within: float = 20) -> None:
+        deadline = time.monotonic() + within
+        while (seen := await self.metric(name)) != value:
+            assert time.monotonic() < deadline, f"{name} is {seen}, not {value}"
+            await asyncio.sleep(0.1)
+
 
 @pytest.fixture(scope="module")
 async def server() -> AsyncIterator[Server]:
@@ -104,6 +110,8 @@ async def test_one_rendering_per_group_and_visibility_per_viewer(server):
             )
             assert (await sub.next())["postUpdated"]["likeCount"] == 0  # the snapshot
             subs[name] = sub
+        # Each one counts as a running subscription (the snapshot's own operation has ended).
+        await server.metric_reaches("photogram_active_subscriptions", 5)
         # One viewer is no longer an approved follower, another is blocked by the owner.
         (await gql(UNFOLLOW, {"id": gid("User", owner)}, token=users["dan"][1])).ok()
         (await gql(BLOCK, {"id": gid("User", users["eve"][0])}, token=owner_token)).ok()
@@ -121,6 +129,8 @@ async def test_one_rendering_per_group_and_visibility_per_viewer(server):
         # Three viewers got the new count from two renderings: one for the shared document
         # (ann, bob), one for the document that asks about its viewer (cat).
         assert await server.metric("photogram_realtime_renders_total") - renders == 2
+        await server.metric_reaches("photogram_active_subscriptions", 3)
+    await server.metric_reaches("photogram_active_subscriptions", 0)
 
 
 async def test_a_burst_of_likes_is_coalesced_to_the_latest_counts(server):
