@@ -34,6 +34,8 @@ from gateway.hls import hls_playlist, hls_route_path
 from gateway.request_id import RequestIdMiddleware
 from gateway.setup import gateway_middleware, metrics_route
 from gateway.view import GatewayGraphQL
+from gateway.ws_handler import WebSocketTransportMiddleware
+from realtime.limits import raise_open_files_limit
 from resolvers.context import Context
 from schema.root import build_schema
 from worker.queue import make_queue
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         if failed:
             log.error("starting degraded: %s not ready; /readyz reports 503", ", ".join(failed))
         tune_gc(settings)
+        raise_open_files_limit()
         try:
             yield
         finally:
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None, **store_options: Any) -> Starle
         Route(hls_route_path(), hls_playlist, methods=["GET"]),
     ]
     middleware = [
+        Middleware(WebSocketTransportMiddleware),  # first: it needs the server's own `send`
         Middleware(RequestIdMiddleware),
         *gateway_middleware(settings),
         # Refuse multipart requests that did not force a CORS preflight (uploads' CSRF rule).

@@ -15,6 +15,8 @@ import sys
 def _serve(host: str, port: int, workers: int) -> int:
     import uvicorn
 
+    from core.settings import get_settings
+
     uvicorn.run(
         "app:create_default_app",
         factory=True,
@@ -24,6 +26,9 @@ def _serve(host: str, port: int, workers: int) -> int:
         log_level="warning",
         access_log=False,
         ws="websockets-sansio",
+        # permessage-deflate keeps a zlib state per socket (hundreds of KB at zlib's defaults):
+        # off by default for 10,000 sockets a process (docs/realtime.md).
+        ws_per_message_deflate=get_settings().ws_per_message_deflate,
     )
     return 0
 

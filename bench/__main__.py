@@ -17,6 +17,8 @@
    (RECENT first and 6th page, RANKED with a new and a reused snapshot, RANKED page 2), a
    profile, a post with comments and searchUsers by query shape; a profile of a feed page;
 6. like -> notificationAdded across processes (bench/notification_latency.py);
+   realtime-width: one post watched by 1,000 and 10,000 sockets on one API process, one like
+   and likes at 50/s for 10 s, memory per socket (bench/realtime_width.py);
 7. the profile, post-with-comments and searchUsers rows (`slow`: their misses scan FerretDB);
 8. search latency per query at the scale's size (bench/search_bench.py) and upload-to-READY
    of a photo and a video (bench/media_ready.py);
@@ -51,6 +53,7 @@ SECTIONS = (
     "tradeoff",
     "costs",
     "realtime",
+    "realtime-width",
     "slow",
     "search",
     "media",
@@ -428,6 +431,13 @@ class Runner:
         self.res["realtime"] = parse_notification_latency(proc.stdout, proc.stderr, LIKES)
         _log(f"  {self.res['realtime']}")
 
+    def realtime_width(self) -> None:
+        """1,000 and 10,000 subscribers of one post on one API process (bench/realtime_width.py)."""
+        from bench import realtime_width
+
+        _log("realtime-width: one post, 1,000 and 10,000 subscribers (bench/realtime_width.py)")
+        self.res["realtime_width"] = asyncio.run(realtime_width.run([1000, 10_000], 50, 10))
+
     def search(self) -> None:
         """Each search query at the scale's size, domain level (bench/search_bench.py: its own
         database and Redis prefix, dropped afterwards)."""
@@ -463,6 +473,7 @@ class Runner:
             "tradeoff": self.tradeoff,
             "costs": self.costs,
             "realtime": self.realtime,
+            "realtime-width": self.realtime_width,
             "slow": self.slow_rows,
             "search": self.search,
             "media": self.media,

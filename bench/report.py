@@ -438,6 +438,9 @@ def markdown(res: dict, stamp: str, pngs: list[str]) -> str:
                 f"worst {rt.get('worst_ms')} ms."
             )
         out.append("")
+    from bench.realtime_width import markdown as realtime_width_section
+
+    out += realtime_width_section(res.get("realtime_width"))
     out += _search_section(res.get("search")) + _media_section(res.get("media"))
     prof = res.get("profile", {})
     if prof:

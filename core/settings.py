@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     max_request_bytes: int = 1024 * 1024
     max_batch_operations: int = 10
     max_ws_connections_per_user: int = 5
+    # Live updates at width (realtime/, docs/realtime.md): postUpdated coalescing interval,
+    # per-socket outbox bound, the stall after which a socket is closed (4008), keep-alive.
+    realtime_coalesce_ms: int = 250
+    ws_outbox_max_messages: int = 64
+    ws_stall_seconds: float = 10.0
+    ws_keepalive_seconds: float = 20.0
+    ws_per_message_deflate: bool = False
     persisted_query_ttl_seconds: int = 7 * 24 * 3600
     cors_allow_origins: str = ""
     metrics_max_operation_names: int = 200

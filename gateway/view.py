@@ -32,6 +32,7 @@ from strawberry.types.unset import UNSET
 from gateway.media_types import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, negotiate
 from gateway.metrics import WS_CONNECTIONS, count_refusal
 from gateway.response_status import shape_response
+from gateway.ws_handler import PhotogramTransportWSHandler
 from gateway.ws_limit import admit, release
 
 log = logging.getLogger("photogram.request")
@@ -90,6 +91,9 @@ class _SubResponse(Response):
 
 
 class GatewayGraphQL(GraphQL):
+    # Outboxes per socket and the post fan-out (gateway/ws_handler.py, docs/realtime.md).
+    graphql_transport_ws_handler_class = PhotogramTransportWSHandler
+
     # orjson: a 20-post feed response encodes in a tenth of the time of the stdlib's json;
     # its JSONDecodeError subclasses json's, so Strawberry's 400 for a bad body still applies.
     # Text, not bytes: Strawberry sends bytes as binary WebSocket frames, which graphql-ws

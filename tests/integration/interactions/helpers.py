@@ -34,7 +34,7 @@ class Subscription:
     async def next(self, within: float = 10) -> dict:
         """The next `next` payload's data; fails on an error or a timeout."""
         while True:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), within))
+            msg = await self.raw(within)
             if msg["type"] == "next":
                 assert not msg["payload"].get("errors"), msg
                 return msg["payload"]["data"]
@@ -42,7 +42,12 @@ class Subscription:
                 raise AssertionError(f"subscription ended: {msg}")
 
     async def raw(self, within: float = 10) -> dict:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), within))
+        """The next message other than a keep-alive ping (which it answers)."""
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), within))
+            if msg["type"] != "ping":
+                return msg
+            await self.ws.send('{"type":"pong"}')
 
     async def nothing_within(self, within: float) -> None:
         """Assert no message arrives within `timeout` (a negative claim; the positive event

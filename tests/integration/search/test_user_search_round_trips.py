@@ -174,7 +174,7 @@ async def test_a_warm_user_search_page_is_a_fixed_number_of_round_trips(counted)
 
 async def test_a_large_block_set_is_asked_by_member(counted, monkeypatch):
     """A block set larger than is read whole costs the second round trip's SMISMEMBER."""
-    application, _gql, mongo, redis = counted
+    application, _gql, _mongo, redis = counted
     stores = application.state.stores
     w = await seed(stores, 20)
     viewer = w.viewers[0]
