@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from core.events import emit
-from core.ids import to_global_id
+from core.ids import from_global_id, to_global_id
 from tests.integration.feed.support import World, follow, publish
 from tests.support import factories
 from tests.support.isolation import drop_everything, isolated_settings
@@ -198,10 +199,11 @@ async def pair() -> AsyncIterator[Pair]:
 
 
 @contextmanager
-def faults(post_id_with_null: str | None) -> Iterator[None]:
-    """For both apps alike: media URLs of every second post raise (masked INTERNAL errors with
-    the request id), and one post's `viewerHasLiked: Boolean!` gets None, which nulls the post
-    and propagates up through the non-null edge and node fields."""
+def faults(world: Seeded, post_id_with_null: str | None) -> Iterator[None]:
+    """For both apps alike: media URLs of every second seeded post raise (masked INTERNAL
+    errors with the request id), and one post's `viewerHasLiked: Boolean!` gets None, which
+    nulls the post and propagates up through the non-null edge and node fields."""
+    failing = [from_global_id(g)[1] for g in world.post_ids[::2]]
     import resolvers.posts as posts_resolvers
     import schema.interactions as interactions
 
@@ -210,7 +212,9 @@ def faults(post_id_with_null: str | None) -> Iterator[None]:
 
     def failing_url_for(ctx: Any, renditions: list[dict], *args: Any) -> str | None:
         key = renditions[0]["key"] if renditions else ""
-        if sum(key.encode()) % 2:  # about every second media item
+        # Chosen by post, not by a hash of the key: ids are random, and a hash could spare
+        # every post of a page, so the faults would not fire.
+        if any(post_id in key for post_id in failing):
             raise RuntimeError("object storage unavailable")
         return url_for(ctx, renditions, *args)
 
@@ -308,7 +312,7 @@ async def test_contract_queries_answer_identically(pair: Pair) -> None:
     for with_faults in (False, True):
         for token, op in _contract(pair.world):
             if with_faults:
-                with faults(pair.world.post_ids[0]):
+                with faults(pair.world, pair.world.post_ids[0]):
                     standard, compiled = await pair.bodies(op, token)
             else:
                 standard, compiled = await pair.bodies(op, token)
@@ -359,12 +363,31 @@ async def test_generated_selections_answer_identically(pair: Pair, data: st.Data
     note(str(op))
     token = world.tokens[viewer] if viewer else None
     if with_faults:
-        with faults(world.post_ids[data.draw(st.integers(0, 5), label="null post")]):
+        with faults(world, world.post_ids[data.draw(st.integers(0, 5), label="null post")]):
             standard, compiled = await pair.bodies(op, token)
     else:
         standard, compiled = await pair.bodies(op, token)
     event("errors" if b'"errors"' in standard[1] else "no errors")
-    assert compiled == standard, _diff(op, standard, compiled)
+    assert _same_answer(standard, compiled), _diff(op, standard, compiled)
+
+
+def _same_answer(standard: tuple[int, bytes], compiled: tuple[int, bytes]) -> bool:
+    """Byte for byte, except where graphql-core itself is not deterministic: when an error
+    nulls the whole `data`, the sibling root fields still running are cancelled
+    (`gather_with_cancel`), so which of their errors got recorded first depends on how many
+    event-loop steps each took, and the compiled plan takes fewer. Then every error the standard
+    executor reports must be in the compiled answer, in the same order, and the rest equal."""
+    if compiled == standard:
+        return True
+    if standard[0] != compiled[0]:
+        return False
+    a, b = orjson.loads(standard[1]), orjson.loads(compiled[1])
+    if a.get("data", 0) is not None or b.get("data", 0) is not None:
+        return False
+    extra = iter(b.get("errors", []))
+    in_order = all(any(e == f for f in extra) for e in a.get("errors", []))
+    rest = {k: v for k, v in a.items() if k != "errors"}
+    return in_order and rest == {k: v for k, v in b.items() if k != "errors"}
 
 
 def _diff(op: Operation, standard: tuple[int, bytes], compiled: tuple[int, bytes]) -> str:
