@@ -32,6 +32,20 @@ from worker.queue import make_video_queue
 CREATE = """mutation($input: CreatePostInput!) { createPost(input: $input) { id status } }"""
 
 
+async def _completed(job, seconds: float, step: float = 0.5) -> None:
+    """Wait for the job to end. saq's `refresh(until_complete=t)` reads the status, then
+    subscribes: a job ending in between is never heard of and the wait runs its whole `t` (two
+    videos posted at once hit that on the handover job). So wait in short steps, each of which
+    reads the status again."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        await job.refresh(until_complete=step)
+        if job.completed:
+            return
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{job.key} still {job.status} after {seconds} s")
+
+
 async def one(api: httpx.AsyncClient, app, token: str, data: bytes, content_type: str) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     t0 = time.perf_counter()
@@ -63,12 +77,12 @@ async def one(api: httpx.AsyncClient, app, token: str, data: bytes, content_type
     t2 = time.perf_counter()
     post_id = decode_id(body["data"]["createPost"]["id"], "Post")
     job = await app.state.queue.job(job_key(post_id))
-    await job.refresh(until_complete=300)
+    await _completed(job, 300)
     if job.result == "transcoding":  # a video: READY comes from the video queue's job
         video_queue = make_video_queue(app.state.settings)
         try:
             job = await video_queue.job(transcode_job_key(post_id))
-            await job.refresh(until_complete=1800)
+            await _completed(job, 1800)
         finally:
             await video_queue.disconnect()
     t3 = time.perf_counter()
