@@ -35,7 +35,7 @@ from services.register_user import register_user
 from services.set_avatar import set_avatar_from_bytes
 from services.share_post import share_post
 from services.update_profile import update_profile
-from worker.main import build_worker
+from worker.main import build_workers
 from worker.queue import make_queue
 
 UNLIMITED = "1000000/hour"
@@ -103,19 +103,24 @@ async def load_demo(
                     "`photogram demo` was interrupted. Empty the database (MONGODB_DB) and run "
                     "it again."
                 )
-        worker = build_worker(settings)
-        # Only the jobs the writes queue; the crons are `photogram worker`'s (and on a busy
-        # FerretDB their scans would time out behind the rendering).
-        worker.cron_jobs = []
-        worker_task = asyncio.create_task(worker.start())
+        # Both queues' workers (the video's transcodes the demo clip), with only the jobs the
+        # writes queue: the crons are `photogram worker`'s (and on a busy FerretDB their scans
+        # would time out behind the rendering).
+        workers = build_workers(settings)
+        for w in workers:
+            w.cron_jobs = []
+        tasks = [asyncio.create_task(w.start()) for w in workers]
         try:
             post_count = await _play(deps, plan, progress)
             await _drain(queue)
         finally:
-            await worker.stop()
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
+            # The video worker first: the default worker's shutdown closes the shared stores.
+            for w in reversed(workers):
+                await w.stop()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         return DemoResult(
             True,
             plan.login.username,
