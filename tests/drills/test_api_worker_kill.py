@@ -35,7 +35,7 @@ from tests.support import samples
 
 READERS, WRITERS = 4, 2
 LOAD_SECONDS, KILL_AT = 8.0, 2.5
-ERROR_WINDOW = 3.0  # seconds after the kill in which its in-flight requests may fail
+ERROR_WINDOW = 3.0  # seconds after the kill in which requests sent may still meet its sockets
 
 
 async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
@@ -63,12 +63,15 @@ async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
         replaced_at: float | None = None
         killed_at: float | None = None
         failed_at: list[float] = []
+        failed_sent_at: list[float] = []  # when each failed request was sent
 
         async def reader(gql: DrillClient) -> None:
             while time.monotonic() - start < LOAD_SECONDS:
+                sent = time.monotonic()
                 answer = await gql(FEED, token=bob.token)
                 if answer.errors:
                     failed_at.append(time.monotonic())
+                    failed_sent_at.append(sent)
                 if replaced_at is not None:
                     _count(after_replacement, answer)
 
@@ -77,11 +80,13 @@ async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
             while time.monotonic() - start < LOAD_SECONDS:
                 text = f"comment {n}-{i}"
                 i += 1
+                sent = time.monotonic()
                 answer = await gql(COMMENT, {"i": {"postId": post, "text": text}}, bob.token)
                 if not answer.errors:
                     saved.append(text)
                 else:
                     failed_at.append(time.monotonic())
+                    failed_sent_at.append(sent)
                 if replaced_at is not None:
                     _count(after_replacement, answer)
                 await asyncio.sleep(0.05)
@@ -133,6 +138,9 @@ async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
         requests_after_replacement=after_replacement.requests,
         replaced_after_s=replaced_s,
         failed_s_after_kill=[round(t - killed_at, 2) for t in failed_at] if killed_at else None,
+        failed_sent_s_after_kill=(
+            [round(t - killed_at, 2) for t in failed_sent_at] if killed_at else None
+        ),
         killed_pid=victim,
         worker_pids_after=pids_after,
         comments_acknowledged=len(saved),
@@ -143,12 +151,16 @@ async def test_a_killed_api_worker_is_replaced_and_the_other_keeps_serving(
     )
     assert set(saved) <= stored, set(saved) - stored
     # Only requests caught on the dead process's connections failed, and only without an
-    # answer, right after the kill (a keep-alive connection to it fails on its next use,
-    # some of those after the replacement started); nothing failed later.
+    # answer: those sent before the kill or right after it (a keep-alive connection to it
+    # fails on its next use, some of those after the replacement started). Such a request
+    # fails when its client notices, at once or at its timeout (seen on a loaded machine: two
+    # requests sent as the process died failed at the clients' 10 s timeout); nothing sent
+    # later failed.
     assert set(tally.errors) <= {"TRANSPORT"}, tally.errors
     assert killed_at is not None
-    assert all(killed_at <= t <= killed_at + ERROR_WINDOW for t in failed_at), [
-        round(t - killed_at, 2) for t in failed_at
+    assert all(t >= killed_at for t in failed_at), [round(t - killed_at, 2) for t in failed_at]
+    assert all(sent <= killed_at + ERROR_WINDOW for sent in failed_sent_at), [
+        round(sent - killed_at, 2) for sent in failed_sent_at
     ]
     assert after_replacement.requests > 0
     assert tally.requests > 50
